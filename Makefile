@@ -1,0 +1,56 @@
+# The front door. Every target works from a fresh clone with only Python 3.11+ and git:
+# it creates .venv, installs the project, and starts the embedded PostgreSQL and Valkey
+# when DATABASE_URL / REDIS_URL are unset.
+
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+export PORT
+
+.PHONY: install services migrate seed run test lint format check-deploy stop-services clean
+
+install: $(VENV)/.installed
+
+$(VENV)/.installed: pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is required")'
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -e '.[dev]'
+	touch $@
+
+services: install
+	$(PY) -m gateway.embedded start
+
+migrate: services
+	$(PY) manage.py migrate --noinput
+
+seed: migrate
+	$(PY) manage.py seed_catalog
+	$(PY) manage.py seed_demo
+
+run: seed
+	@echo "Switchboard is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
+	$(VENV)/bin/honcho start -f Procfile
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+check-deploy: services
+	$(PY) manage.py makemigrations --check --dry-run
+	SECRET_KEY=check-deploy-only-$$(printf '%050d' 0) DJANGO_SETTINGS_MODULE=gateway.settings.production \
+		$(PY) manage.py check --deploy --fail-level WARNING
+
+test: lint check-deploy
+	$(PY) -m pytest
+
+stop-services:
+	$(PY) -m gateway.embedded stop
+
+clean: stop-services
+	rm -rf $(VENV) .data staticfiles

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import request_org
+from accounts.selectors import api_key_list, membership_get
+from accounts.services import api_key_create, api_key_revoke
+from billing.selectors import credit_balance, subscription_get_live
+
+
+class MeApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        email = serializers.EmailField()
+        organization = serializers.CharField()
+        organization_slug = serializers.CharField()
+        role = serializers.CharField()
+        plan = serializers.CharField(allow_null=True)
+        credits_left = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+    @extend_schema(responses=OutputSerializer, summary="The caller, their organisation and plan")
+    def get(self, request: Request) -> Response:
+        org = request_org(request)
+        membership = membership_get(org=org, user=request.user)
+        subscription = subscription_get_live(org=org)
+        data = {
+            "email": request.user.email,
+            "organization": org.name,
+            "organization_slug": org.slug,
+            "role": membership.role if membership else "",
+            "plan": subscription.plan.name if subscription else None,
+            "credits_left": credit_balance(org=org),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class ApiKeyOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+    prefix = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    last_used_at = serializers.DateTimeField(allow_null=True)
+    revoked_at = serializers.DateTimeField(allow_null=True)
+
+
+class ApiKeyListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        name = serializers.CharField(max_length=80)
+
+    class CreatedSerializer(ApiKeyOutputSerializer):
+        secret = serializers.CharField(help_text="Shown once; store it now")
+
+    @extend_schema(responses=ApiKeyOutputSerializer(many=True), summary="The organisation's keys")
+    def get(self, request: Request) -> Response:
+        keys = api_key_list(org=request_org(request))
+        return Response(ApiKeyOutputSerializer(keys, many=True).data)
+
+    @extend_schema(request=InputSerializer, responses={201: CreatedSerializer})
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        new = api_key_create(
+            org=request_org(request), actor=request.user, name=serializer.validated_data["name"]
+        )
+        data = {**ApiKeyOutputSerializer(new.key).data, "secret": new.secret}
+        return Response(data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyRevokeApi(APIView):
+    @extend_schema(request=None, responses=ApiKeyOutputSerializer, summary="Revoke a key")
+    def post(self, request: Request, key_id: int) -> Response:
+        key = api_key_revoke(org=request_org(request), actor=request.user, key_id=key_id)
+        return Response(ApiKeyOutputSerializer(key).data)

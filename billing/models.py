@@ -1,0 +1,200 @@
+"""Plans, subscriptions, entitlements, plan requests and the credit ledger.
+
+Plans name assistant families and model slugs rather than pointing at routing's tables:
+billing knows nothing about providers, and routing reads entitlements from here.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.db import models
+from django.db.models import Q
+
+from accounts.tenancy import TenantModel
+from billing.money import money_field, price_field
+
+ROUTING_MODES = ["auto", "cost", "speed", "quality", "custom"]
+
+
+def _slug_list(**kwargs: object) -> ArrayField:
+    return ArrayField(models.SlugField(max_length=100), default=list, blank=True, **kwargs)
+
+
+class Plan(models.Model):
+    slug = models.SlugField(max_length=40, unique=True)
+    name = models.CharField(max_length=80)
+    monthly_credits = price_field()
+    display_multiplier = price_field(
+        default=1, help_text="Credits shown to the customer per 1 USD of raw provider cost"
+    )
+    allowed_families = _slug_list(help_text="Assistant family slugs this plan may use")
+    allowed_models = _slug_list(help_text="Model slugs this plan may use; empty means any")
+    allowed_modes = _slug_list(help_text=f"Routing modes among {', '.join(ROUTING_MODES)}")
+    max_context = models.PositiveIntegerField(help_text="Largest prompt + history, in tokens")
+    rpm = models.PositiveIntegerField(help_text="Requests per minute per user")
+    max_concurrency = models.PositiveSmallIntegerField(help_text="Open streams per organisation")
+    images_allowed = models.BooleanField(default=False)
+    stripe_price_id = models.CharField(max_length=100, blank=True)
+    sort_order = models.PositiveSmallIntegerField(default=0)
+    is_public = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["sort_order", "slug"]
+        constraints = [
+            models.CheckConstraint(condition=Q(monthly_credits__gte=0), name="plan_credits_gte_0"),
+            models.CheckConstraint(
+                condition=Q(display_multiplier__gt=0), name="plan_multiplier_gt_0"
+            ),
+            models.CheckConstraint(condition=Q(max_context__gt=0), name="plan_context_gt_0"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class SubscriptionStatus(models.TextChoices):
+    TRIALING = "trialing", "Trialing"
+    ACTIVE = "active", "Active"
+    PAST_DUE = "past_due", "Past due"
+    CANCELED = "canceled", "Canceled"
+
+
+LIVE_SUBSCRIPTION_STATUSES = [
+    SubscriptionStatus.TRIALING,
+    SubscriptionStatus.ACTIVE,
+    SubscriptionStatus.PAST_DUE,
+]
+
+
+class Subscription(TenantModel):
+    plan = models.ForeignKey(Plan, on_delete=models.PROTECT, related_name="subscriptions")
+    status = models.CharField(
+        max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
+    )
+    stripe_customer_id = models.CharField(max_length=100, blank=True)
+    stripe_subscription_id = models.CharField(max_length=100, blank=True)
+    current_period_start = models.DateTimeField()
+    current_period_end = models.DateTimeField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization"],
+                condition=Q(status__in=LIVE_SUBSCRIPTION_STATUSES),
+                name="one_live_subscription_per_org",
+            ),
+            models.CheckConstraint(
+                condition=Q(current_period_end__gt=models.F("current_period_start")),
+                name="subscription_period_positive",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} on {self.plan} ({self.status})"
+
+
+class UserEntitlement(TenantModel):
+    """Per-user overrides on top of the organisation's plan."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    plan = models.ForeignKey(
+        Plan, on_delete=models.PROTECT, null=True, blank=True, help_text="Replaces the org plan"
+    )
+    extra_families = _slug_list()
+    extra_models = _slug_list()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    note = models.CharField(max_length=200, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user"], name="one_entitlement_per_user_org"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"entitlement of {self.user} in {self.organization}"
+
+
+class PlanRequestStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    APPROVED = "approved", "Approved"
+    REJECTED = "rejected", "Rejected"
+
+
+class PlanRequest(TenantModel):
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="plan_requests"
+    )
+    requested_plan = models.ForeignKey(Plan, on_delete=models.PROTECT, null=True, blank=True)
+    requested_family = models.SlugField(max_length=100, blank=True)
+    reason = models.TextField(blank=True)
+    status = models.CharField(
+        max_length=16, choices=PlanRequestStatus.choices, default=PlanRequestStatus.PENDING
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+    note = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "created_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(requested_plan__isnull=False) | ~Q(requested_family=""),
+                name="plan_request_names_plan_or_family",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} asks for {self.requested_plan or self.requested_family}"
+
+
+class LedgerKind(models.TextChoices):
+    GRANT = "grant", "Grant"
+    USAGE = "usage", "Usage"
+    REFUND = "refund", "Refund"
+    ADJUSTMENT = "adjustment", "Adjustment"
+
+
+class CreditLedger(TenantModel):
+    """Append-only credit movements; the balance is their sum.
+
+    Rows are never updated: a correction is a new `adjustment` or `refund` row, so the
+    history explains every balance. Grants and refunds are positive, usage is negative.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    kind = models.CharField(max_length=16, choices=LedgerKind.choices)
+    credits = money_field()
+    model_call = models.OneToOneField(
+        "usage.ModelCall", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger"
+    )
+    note = models.CharField(max_length=200, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(kind="usage") | Q(credits__lte=0), name="ledger_usage_is_debit"
+            ),
+            models.CheckConstraint(
+                condition=~Q(kind__in=["grant", "refund"]) | Q(credits__gte=0),
+                name="ledger_grant_is_credit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.credits}"

@@ -1,0 +1,30 @@
+"""Money and credits: Decimal only, one field shape, rounding in one place."""
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any
+
+from django.core.validators import MinValueValidator
+from django.db import models
+
+ZERO = Decimal("0")
+CURRENCY = "USD"
+
+
+def money_field(**kwargs: Any) -> models.DecimalField:
+    """A high-precision amount (raw cost to 10 places)."""
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(max_digits=20, decimal_places=10, **kwargs)
+
+
+def price_field(**kwargs: Any) -> models.DecimalField:
+    """A non-negative price or multiplier."""
+    kwargs.setdefault("default", ZERO)
+    return models.DecimalField(
+        max_digits=20, decimal_places=10, validators=[MinValueValidator(ZERO)], **kwargs
+    )
+
+
+def to_minor_units(amount: Decimal, currency: str = CURRENCY) -> int:
+    """Integer cents, half-up: the only rounding of money, done at invoice/Stripe time."""
+    exponent = 0 if currency.upper() in {"JPY", "KRW"} else 2
+    return int((amount * 10**exponent).quantize(Decimal("1"), rounding=ROUND_HALF_UP))

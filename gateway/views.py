@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import redis
+from django.conf import settings
+from django.db import DatabaseError, connection
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import redirect
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return redirect("accounts:dashboard")
+
+
+def _check_database() -> tuple[bool, bool]:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
+        return True, cursor.fetchone() is not None
+
+
+def _check_redis() -> bool:
+    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
+    try:
+        return bool(client.ping())
+    finally:
+        client.close()
+
+
+@never_cache
+@require_GET
+def healthz(request: HttpRequest) -> JsonResponse:
+    """200 when PostgreSQL, pgvector and Redis all answer; 503 naming the parts that do not."""
+    checks = {"database": "down", "pgvector": "down", "redis": "down"}
+    try:
+        database_up, vector_installed = _check_database()
+        checks["database"] = "ok" if database_up else "down"
+        checks["pgvector"] = "ok" if vector_installed else "missing"
+    except DatabaseError:
+        pass
+    try:
+        checks["redis"] = "ok" if _check_redis() else "down"
+    except redis.RedisError:
+        pass
+    healthy = all(value == "ok" for value in checks.values())
+    failing = [name for name, value in checks.items() if value != "ok"]
+    body = {"status": "ok" if healthy else "unhealthy", "checks": checks, "failing": failing}
+    return JsonResponse(body, status=200 if healthy else 503)

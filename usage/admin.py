@@ -1,0 +1,101 @@
+"""Staff admin for model calls and what they cost: all view-only, since records are never edited."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+
+from accounts.admin import ReadOnlyAdmin
+from usage.models import CostRecord, ModelCall, MonthlyReport, UsageDaily, UsageRecord
+
+
+@admin.register(ModelCall)
+class ModelCallAdmin(ReadOnlyAdmin):
+    list_display = (
+        "at",
+        "request_id",
+        "attempt",
+        "organization",
+        "user",
+        "provider",
+        "model",
+        "task_type",
+        "status",
+        "latency_ms",
+        "ttft_ms",
+        "input_tokens",
+        "output_tokens",
+    )
+    list_filter = ("status", "provider", "task_type", "assistant_family")
+    list_select_related = ("organization", "user", "provider", "model")
+    search_fields = ("=request_id", "organization__slug", "user__email", "model__slug")
+    date_hierarchy = "at"
+    # The conversation's title may quote the prompt: show its id only.
+    exclude = ("conversation",)
+    readonly_fields = ("conversation_ref",)
+
+    @admin.display(description="conversation")
+    def conversation_ref(self, obj: ModelCall) -> int | None:
+        return obj.conversation_id
+
+
+@admin.register(UsageRecord)
+class UsageRecordAdmin(ReadOnlyAdmin):
+    list_display = ("at", "request_id", "organization", "user", "type", "quantity", "display_units")
+    list_filter = ("type",)
+    list_select_related = ("organization", "user")
+    search_fields = ("=request_id", "organization__slug", "user__email")
+    date_hierarchy = "at"
+
+
+@admin.register(CostRecord)
+class CostRecordAdmin(ReadOnlyAdmin):
+    list_display = (
+        "at",
+        "organization",
+        "call",
+        "raw_cost",
+        "multiplier",
+        "display_cost",
+        "benchmark_cost",
+        "currency",
+    )
+    list_filter = ("currency",)
+    list_select_related = ("organization",)
+    search_fields = ("=model_call__request_id", "organization__slug")
+    date_hierarchy = "at"
+
+    @admin.display(description="model call")
+    def call(self, obj: CostRecord) -> int:
+        return obj.model_call_id
+
+
+@admin.register(UsageDaily)
+class UsageDailyAdmin(ReadOnlyAdmin):
+    """A rollup rebuilt from the records, so it is view-only like them."""
+
+    list_display = (
+        "day",
+        "organization",
+        "user",
+        "assistant_family",
+        "model",
+        "requests",
+        "input_tokens",
+        "output_tokens",
+        "raw_cost",
+        "display_cost",
+        "benchmark_cost",
+    )
+    list_filter = ("assistant_family",)
+    list_select_related = ("organization", "user", "model")
+    search_fields = ("organization__slug", "user__email", "model__slug")
+    date_hierarchy = "day"
+
+
+@admin.register(MonthlyReport)
+class MonthlyReportAdmin(ReadOnlyAdmin):
+    list_display = ("month", "organization", "status", "file", "created_at")
+    list_filter = ("status",)
+    list_select_related = ("organization",)
+    search_fields = ("organization__slug", "organization__name")
+    date_hierarchy = "month"

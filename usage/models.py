@@ -1,0 +1,173 @@
+"""Model calls and what they cost. Records are written once per billed call, never edited."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from accounts.tenancy import TenantModel
+from billing.money import money_field, price_field
+
+
+class CallStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    STREAMING = "streaming", "Streaming"
+    SUCCEEDED = "succeeded", "Succeeded"
+    FAILED = "failed", "Failed"
+    CANCELLED = "cancelled", "Cancelled"
+    CACHED = "cached", "Cached"
+
+
+class ModelCall(TenantModel):
+    """One provider attempt. A request with fallbacks has several, sharing `request_id`."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    api_key = models.ForeignKey(
+        "accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    conversation = models.ForeignKey(
+        "gateway.Conversation", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    request_id = models.CharField(max_length=64)
+    attempt = models.PositiveSmallIntegerField(default=1)
+    fallback_of = models.ForeignKey(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="fallbacks"
+    )
+    provider = models.ForeignKey("routing.ModelProvider", on_delete=models.PROTECT)
+    model = models.ForeignKey("routing.AIModel", on_delete=models.PROTECT)
+    assistant_family = models.SlugField(max_length=40, blank=True)
+    task_type = models.CharField(max_length=32, blank=True)
+    route_reasons = models.JSONField(default=list, blank=True)
+    status = models.CharField(
+        max_length=16, choices=CallStatus.choices, default=CallStatus.PENDING
+    )
+    error = models.CharField(max_length=300, blank=True, help_text="Redacted error summary")
+    latency_ms = models.PositiveIntegerField(null=True, blank=True)
+    ttft_ms = models.PositiveIntegerField(null=True, blank=True)
+    input_tokens = models.PositiveIntegerField(default=0)
+    output_tokens = models.PositiveIntegerField(default=0)
+    deadline_at = models.DateTimeField(null=True, blank=True)
+    at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["organization", "-at"]),
+            models.Index(fields=["status", "deadline_at"]),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "request_id", "attempt"], name="one_call_per_attempt"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.request_id}#{self.attempt} {self.status}"
+
+    @property
+    def total_tokens(self) -> int:
+        return self.input_tokens + self.output_tokens
+
+
+class UsageRecord(TenantModel):
+    """What a billed call consumed, in display units (credits). One per request."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    model_call = models.OneToOneField(ModelCall, on_delete=models.PROTECT, related_name="usage")
+    request_id = models.CharField(max_length=64)
+    type = models.CharField(max_length=16, default="tokens")
+    quantity = models.PositiveIntegerField()
+    display_units = money_field()
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "request_id"], name="one_usage_per_request"
+            ),
+            models.CheckConstraint(condition=Q(display_units__gte=0), name="usage_units_gte_0"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.quantity} {self.type}"
+
+
+class CostRecord(TenantModel):
+    """Raw provider cost (staff only) beside the credits shown to the customer."""
+
+    model_call = models.OneToOneField(ModelCall, on_delete=models.PROTECT, related_name="cost")
+    raw_cost = money_field()
+    display_cost = money_field()
+    multiplier = price_field()
+    benchmark_cost = money_field()
+    currency = models.CharField(max_length=3, default="USD")
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(raw_cost__gte=0) & Q(display_cost__gte=0) & Q(benchmark_cost__gte=0),
+                name="cost_non_negative",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.raw_cost} {self.currency}"
+
+
+class UsageDaily(TenantModel):
+    """Daily rollup per user, assistant family and model (rebuilt idempotently)."""
+
+    day = models.DateField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    assistant_family = models.SlugField(max_length=40, blank=True)
+    model = models.ForeignKey("routing.AIModel", on_delete=models.PROTECT, null=True, blank=True)
+    requests = models.PositiveIntegerField(default=0)
+    input_tokens = models.PositiveBigIntegerField(default=0)
+    output_tokens = models.PositiveBigIntegerField(default=0)
+    raw_cost = money_field()
+    display_cost = money_field()
+    benchmark_cost = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "day", "user", "assistant_family", "model"],
+                nulls_distinct=False,
+                name="one_rollup_row_per_key",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.assistant_family or '-'}"
+
+
+class ReportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+
+
+class MonthlyReport(TenantModel):
+    month = models.DateField(help_text="First day of the month")
+    file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
+    status = models.CharField(
+        max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "month"], name="one_report_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.organization} {self.month:%Y-%m}"
