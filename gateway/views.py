@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import contextlib
+
 import redis
 from django.conf import settings
 from django.db import DatabaseError, connection
@@ -13,10 +15,10 @@ def home(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:dashboard")
 
 
-def _check_database() -> tuple[bool, bool]:
+def _vector_installed() -> bool:
     with connection.cursor() as cursor:
         cursor.execute("SELECT extversion FROM pg_extension WHERE extname = 'vector'")
-        return True, cursor.fetchone() is not None
+        return cursor.fetchone() is not None
 
 
 def _check_redis() -> bool:
@@ -32,16 +34,11 @@ def _check_redis() -> bool:
 def healthz(request: HttpRequest) -> JsonResponse:
     """200 when PostgreSQL, pgvector and Redis all answer; 503 naming the parts that do not."""
     checks = {"database": "down", "pgvector": "down", "redis": "down"}
-    try:
-        database_up, vector_installed = _check_database()
-        checks["database"] = "ok" if database_up else "down"
-        checks["pgvector"] = "ok" if vector_installed else "missing"
-    except DatabaseError:
-        pass
-    try:
+    with contextlib.suppress(DatabaseError):
+        checks["pgvector"] = "ok" if _vector_installed() else "missing"
+        checks["database"] = "ok"
+    with contextlib.suppress(redis.RedisError):
         checks["redis"] = "ok" if _check_redis() else "down"
-    except redis.RedisError:
-        pass
     healthy = all(value == "ok" for value in checks.values())
     failing = [name for name, value in checks.items() if value != "ok"]
     body = {"status": "ok" if healthy else "unhealthy", "checks": checks, "failing": failing}

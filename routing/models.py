@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
+from django.core.validators import (
+    MaxValueValidator,
+    MinValueValidator,
+    RegexValidator,
+    URLValidator,
+)
 from django.db import models
 from django.db.models import Q
 from pgvector.django import HnswIndex, VectorField
@@ -26,6 +31,7 @@ TASK_TYPES = [
 ]
 EMBEDDING_DIMENSIONS = 384
 
+_HTTP_URL = r"^https?://[^\s/:]+(:\d+)?(/\S*)?$"
 env_var_name = RegexValidator(
     r"^[A-Z_][A-Z0-9_]*$", "Name of an environment variable, e.g. OPENROUTER_API_KEY"
 )
@@ -48,7 +54,10 @@ class ModelProvider(models.Model):
     slug = models.SlugField(max_length=40, unique=True)
     name = models.CharField(max_length=80)
     kind = models.CharField(max_length=24, choices=ProviderKind.choices)
-    api_base = models.URLField()
+    # Any http(s) URL, including service names without a dot (http://simulator:8100/v1).
+    api_base = models.CharField(
+        max_length=200, validators=[URLValidator(schemes=["http", "https"], regex=_HTTP_URL)]
+    )
     key_env = models.CharField(
         max_length=80,
         blank=True,

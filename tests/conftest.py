@@ -8,10 +8,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, Membership, Organization, Role, User
+from billing.models import Plan
+from billing.services import subscription_start
 from tests.accounts.factories import ApiKeyFactory, MembershipFactory, OrganizationFactory
 
 
@@ -24,20 +27,27 @@ class Tenant:
     secret: str
 
 
-def make_tenant(name: str) -> Tenant:
+def make_tenant(name: str, plan: str = "pro") -> Tenant:
+    """An organisation on `plan` (with its monthly credits), an owner, a member and a key."""
     org = OrganizationFactory(name=name, slug=name.lower().replace(" ", "-"))
     owner = MembershipFactory(organization=org, role=Role.OWNER).user
     member = MembershipFactory(organization=org, role=Role.MEMBER).user
     secret = f"sb_{name.lower().replace(' ', '_')}_secret_0123456789abcdef"
     key = ApiKeyFactory(organization=org, user=owner, secret=secret)
+    subscription_start(org=org, plan=Plan.objects.get(slug=plan), user=owner)
     return Tenant(org=org, owner=owner, member=member, key=key, secret=secret)
 
 
 @pytest.fixture(scope="session")
-def django_db_setup(django_db_setup, django_db_blocker):  # noqa: ANN001, ANN201
+def django_db_setup(django_db_setup, django_db_blocker):
     """The catalog (plans, models, assistants) is platform data every test may rely on."""
     with django_db_blocker.unblock():
         call_command("seed_catalog", verbosity=0)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _fresh_test_redis() -> None:
+    cache.clear()  # the test settings point at a Redis database of their own
 
 
 @pytest.fixture
@@ -48,6 +58,11 @@ def tenant(db: None) -> Tenant:
 @pytest.fixture
 def other_tenant(db: None) -> Tenant:
     return make_tenant("Globex")
+
+
+@pytest.fixture
+def free_tenant(db: None) -> Tenant:
+    return make_tenant("Initech", plan="free")
 
 
 @pytest.fixture

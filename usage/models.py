@@ -25,9 +25,7 @@ class ModelCall(TenantModel):
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
-    api_key = models.ForeignKey(
-        "accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True
-    )
+    api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True)
     conversation = models.ForeignKey(
         "gateway.Conversation", on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -41,9 +39,7 @@ class ModelCall(TenantModel):
     assistant_family = models.SlugField(max_length=40, blank=True)
     task_type = models.CharField(max_length=32, blank=True)
     route_reasons = models.JSONField(default=list, blank=True)
-    status = models.CharField(
-        max_length=16, choices=CallStatus.choices, default=CallStatus.PENDING
-    )
+    status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.PENDING)
     error = models.CharField(max_length=300, blank=True, help_text="Redacted error summary")
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
     ttft_ms = models.PositiveIntegerField(null=True, blank=True)

@@ -1,7 +1,16 @@
 """Test settings: the real PostgreSQL, Valkey and channels-redis layer, with fast hashing."""
 
+import os
+
 from gateway.settings.base import *  # noqa: F403
-from gateway.settings.base import CACHES, CHANNEL_LAYERS
+from gateway.settings.base import CACHES, CHANNEL_LAYERS, REDIS_URL
+
+# Tests get their own Redis database, flushed at the start of each session, so rate-limit
+# counters and breaker state never leak between runs or into the dev server's data.
+REDIS_URL = os.environ.get("TEST_REDIS_URL") or REDIS_URL.rsplit("/", 1)[0] + "/15"
+CACHES["default"]["LOCATION"] = REDIS_URL
+CHANNEL_LAYERS["default"]["CONFIG"]["hosts"] = [REDIS_URL]
+CELERY_BROKER_URL = REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"

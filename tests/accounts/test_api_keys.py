@@ -8,7 +8,9 @@ from tests.conftest import Tenant, bearer
 pytestmark = pytest.mark.django_db
 
 
-def test_owner_creates_key_and_secret_is_shown_once_and_only_hash_stored(api_client, tenant: Tenant) -> None:  # noqa: ANN001, E501
+def test_owner_creates_key_and_secret_is_shown_once_and_only_hash_stored(
+    api_client, tenant: Tenant
+) -> None:
     api_client.force_login(tenant.owner)
 
     created = api_client.post("/api/keys", {"name": "backend"}, format="json")
@@ -24,7 +26,7 @@ def test_owner_creates_key_and_secret_is_shown_once_and_only_hash_stored(api_cli
     assert AuditLog.objects.filter(action="api_key.create", organization=tenant.org).count() == 1
 
 
-def test_new_key_authenticates_as_its_organisation(api_client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_new_key_authenticates_as_its_organisation(api_client, tenant: Tenant) -> None:
     api_client.force_login(tenant.owner)
     secret = api_client.post("/api/keys", {"name": "ci"}, format="json").json()["secret"]
     api_client.logout()
@@ -36,7 +38,7 @@ def test_new_key_authenticates_as_its_organisation(api_client, tenant: Tenant) -
     assert me.json()["email"] == tenant.owner.email
 
 
-def test_revoked_key_gets_401_with_json_error(api_client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_revoked_key_gets_401_with_json_error(api_client, tenant: Tenant) -> None:
     api_client.force_login(tenant.owner)
     revoke = api_client.post(f"/api/keys/{tenant.key.pk}/revoke")
     api_client.logout()
@@ -51,7 +53,7 @@ def test_revoked_key_gets_401_with_json_error(api_client, tenant: Tenant) -> Non
 
 
 @pytest.mark.parametrize("header", ["Bearer sb_not_a_real_key", "Bearer ", "Bearer x y"])
-def test_unknown_key_gets_401_with_json_error(api_client, header: str) -> None:  # noqa: ANN001
+def test_unknown_key_gets_401_with_json_error(api_client, header: str) -> None:
     response = api_client.get("/api/me", HTTP_AUTHORIZATION=header)
 
     assert response.status_code == 401
@@ -59,14 +61,14 @@ def test_unknown_key_gets_401_with_json_error(api_client, header: str) -> None: 
     assert response.json()["error"]["type"] == "authentication_error"
 
 
-def test_request_without_credentials_gets_401(api_client) -> None:  # noqa: ANN001
+def test_request_without_credentials_gets_401(api_client) -> None:
     response = api_client.get("/api/me")
 
     assert response.status_code in {401, 403}
     assert "error" in response.json()
 
 
-def test_member_cannot_create_or_revoke_keys(api_client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_member_cannot_create_or_revoke_keys(api_client, tenant: Tenant) -> None:
     api_client.force_login(tenant.member)
 
     created = api_client.post("/api/keys", {"name": "sneaky"}, format="json")
@@ -78,7 +80,7 @@ def test_member_cannot_create_or_revoke_keys(api_client, tenant: Tenant) -> None
     assert tenant.key.revoked_at is None
 
 
-def test_key_without_name_is_rejected_naming_the_field(api_client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_key_without_name_is_rejected_naming_the_field(api_client, tenant: Tenant) -> None:
     api_client.force_login(tenant.owner)
 
     response = api_client.post("/api/keys", {"name": ""}, format="json")
@@ -88,7 +90,7 @@ def test_key_without_name_is_rejected_naming_the_field(api_client, tenant: Tenan
     assert ApiKey.objects.for_org(tenant.org).count() == 1
 
 
-def test_revoking_twice_keeps_first_revocation(api_client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_revoking_twice_keeps_first_revocation(api_client, tenant: Tenant) -> None:
     api_client.force_login(tenant.owner)
     first = api_client.post(f"/api/keys/{tenant.key.pk}/revoke").json()["revoked_at"]
 
@@ -98,10 +100,14 @@ def test_revoking_twice_keeps_first_revocation(api_client, tenant: Tenant) -> No
     assert AuditLog.objects.filter(action="api_key.revoke").count() == 1
 
 
-def test_key_page_create_over_htmx_returns_only_the_panel_with_secret(client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_key_page_create_over_htmx_returns_only_the_panel_with_secret(
+    client, tenant: Tenant
+) -> None:
     client.force_login(tenant.owner)
 
-    response = client.post(reverse("accounts:api-key-create"), {"name": "web"}, HTTP_HX_REQUEST="true")
+    response = client.post(
+        reverse("accounts:api-key-create"), {"name": "web"}, HTTP_HX_REQUEST="true"
+    )
 
     body = response.content.decode()
     assert response.status_code == 200
@@ -111,7 +117,7 @@ def test_key_page_create_over_htmx_returns_only_the_panel_with_secret(client, te
     assert ApiKey.objects.for_org(tenant.org).filter(name="web").exists()
 
 
-def test_key_page_without_name_shows_error_and_creates_nothing(client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_key_page_without_name_shows_error_and_creates_nothing(client, tenant: Tenant) -> None:
     client.force_login(tenant.owner)
 
     response = client.post(reverse("accounts:api-key-create"), {"name": "  "})
@@ -121,7 +127,7 @@ def test_key_page_without_name_shows_error_and_creates_nothing(client, tenant: T
     assert ApiKey.objects.for_org(tenant.org).count() == 1
 
 
-def test_key_page_lists_prefix_never_hash(client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_key_page_lists_prefix_never_hash(client, tenant: Tenant) -> None:
     ApiKeyFactory(organization=tenant.org, user=tenant.owner, name="second")
     client.force_login(tenant.member)
 

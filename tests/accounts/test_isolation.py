@@ -11,13 +11,15 @@ from tests.conftest import Tenant, bearer
 pytestmark = pytest.mark.django_db
 
 
-def test_api_lists_only_own_keys(api_client, tenant: Tenant, other_tenant: Tenant) -> None:  # noqa: ANN001
+def test_api_lists_only_own_keys(api_client, tenant: Tenant, other_tenant: Tenant) -> None:
     listed = api_client.get("/api/keys", **bearer(tenant)).json()
 
     assert [k["id"] for k in listed] == [tenant.key.pk]
 
 
-def test_api_cannot_revoke_other_tenants_key(api_client, tenant: Tenant, other_tenant: Tenant) -> None:  # noqa: ANN001
+def test_api_cannot_revoke_other_tenants_key(
+    api_client, tenant: Tenant, other_tenant: Tenant
+) -> None:
     response = api_client.post(f"/api/keys/{other_tenant.key.pk}/revoke", **bearer(tenant))
 
     assert response.status_code == 404
@@ -26,12 +28,14 @@ def test_api_cannot_revoke_other_tenants_key(api_client, tenant: Tenant, other_t
     assert other_tenant.key.revoked_at is None
 
 
-def test_api_me_reports_the_keys_organisation(api_client, tenant: Tenant, other_tenant: Tenant) -> None:  # noqa: ANN001
+def test_api_me_reports_the_keys_organisation(
+    api_client, tenant: Tenant, other_tenant: Tenant
+) -> None:
     assert api_client.get("/api/me", **bearer(other_tenant)).json()["organization"] == "Globex"
     assert api_client.get("/api/me", **bearer(tenant)).json()["organization"] == "Acme"
 
 
-def test_page_cannot_revoke_other_tenants_key(client, tenant: Tenant, other_tenant: Tenant) -> None:  # noqa: ANN001
+def test_page_cannot_revoke_other_tenants_key(client, tenant: Tenant, other_tenant: Tenant) -> None:
     client.force_login(tenant.owner)
 
     response = client.post(reverse("accounts:api-key-revoke", args=[other_tenant.key.pk]))
@@ -40,7 +44,7 @@ def test_page_cannot_revoke_other_tenants_key(client, tenant: Tenant, other_tena
     assert ApiKey.objects.get(pk=other_tenant.key.pk).revoked_at is None
 
 
-def test_key_page_shows_only_own_keys(client, tenant: Tenant, other_tenant: Tenant) -> None:  # noqa: ANN001
+def test_key_page_shows_only_own_keys(client, tenant: Tenant, other_tenant: Tenant) -> None:
     client.force_login(tenant.owner)
 
     body = client.get(reverse("accounts:api-key-list")).content.decode()
@@ -50,7 +54,9 @@ def test_key_page_shows_only_own_keys(client, tenant: Tenant, other_tenant: Tena
     assert other_tenant.owner.email not in body
 
 
-def test_cannot_switch_into_an_organisation_without_membership(client, tenant: Tenant, other_tenant: Tenant) -> None:  # noqa: ANN001
+def test_cannot_switch_into_an_organisation_without_membership(
+    client, tenant: Tenant, other_tenant: Tenant
+) -> None:
     client.force_login(tenant.owner)
 
     client.post(reverse("accounts:organization-switch"), {"org": other_tenant.org.pk})
@@ -61,7 +67,9 @@ def test_cannot_switch_into_an_organisation_without_membership(client, tenant: T
     assert "Globex" not in page
 
 
-def test_member_of_two_organisations_switches_between_them(client, tenant: Tenant, other_tenant: Tenant) -> None:  # noqa: ANN001
+def test_member_of_two_organisations_switches_between_them(
+    client, tenant: Tenant, other_tenant: Tenant
+) -> None:
     MembershipFactory(organization=other_tenant.org, user=tenant.owner, role=Role.ADMIN)
     client.force_login(tenant.owner)
 
@@ -73,7 +81,7 @@ def test_member_of_two_organisations_switches_between_them(client, tenant: Tenan
     assert tenant.key.prefix not in keys_page
 
 
-def test_org_member_without_staff_flag_cannot_open_admin(client, tenant: Tenant) -> None:  # noqa: ANN001
+def test_org_member_without_staff_flag_cannot_open_admin(client, tenant: Tenant) -> None:
     client.force_login(tenant.owner)
 
     response = client.get("/admin/accounts/apikey/")

@@ -9,11 +9,11 @@ pytestmark = pytest.mark.django_db
 SIGNUP = "/accounts/signup/"
 
 
-def signup(client, email: str, password: str = "a-Strong-passphrase-42"):  # noqa: ANN001, ANN201
+def signup(client, email: str, password: str = "a-Strong-passphrase-42"):
     return client.post(SIGNUP, {"email": email, "password1": password, "password2": password})
 
 
-def test_signup_creates_user_organisation_and_free_subscription(client) -> None:  # noqa: ANN001
+def test_signup_creates_user_organisation_and_free_subscription(client) -> None:
     response = signup(client, "ada@example.test")
 
     assert response.status_code == 302
@@ -27,7 +27,7 @@ def test_signup_creates_user_organisation_and_free_subscription(client) -> None:
     assert (grant.kind, grant.credits) == (LedgerKind.GRANT, free.monthly_credits)
 
 
-def test_dashboard_after_signup_names_organisation_and_plan(client) -> None:  # noqa: ANN001
+def test_dashboard_after_signup_names_organisation_and_plan(client) -> None:
     signup(client, "grace@example.test")
 
     page = client.get(reverse("accounts:dashboard"))
@@ -37,7 +37,7 @@ def test_dashboard_after_signup_names_organisation_and_plan(client) -> None:  # 
     assert "Free" in page.content.decode()
 
 
-def test_signup_with_taken_email_shows_form_error_and_creates_nothing(client) -> None:  # noqa: ANN001
+def test_signup_with_taken_email_shows_form_error_and_creates_nothing(client) -> None:
     signup(client, "taken@example.test")
     client.logout()
     orgs_before = Organization.objects.count()
@@ -54,7 +54,7 @@ def test_signup_with_taken_email_shows_form_error_and_creates_nothing(client) ->
     ("password", "message"),
     [("password", "too common"), ("a1b2", "too short"), ("83749201937", "entirely numeric")],
 )
-def test_signup_with_weak_password_shows_form_error(client, password: str, message: str) -> None:  # noqa: ANN001
+def test_signup_with_weak_password_shows_form_error(client, password: str, message: str) -> None:
     response = signup(client, "weak@example.test", password)
 
     assert response.status_code == 200
@@ -63,7 +63,7 @@ def test_signup_with_weak_password_shows_form_error(client, password: str, messa
     assert not Organization.objects.filter(memberships__user__email="weak@example.test").exists()
 
 
-def test_login_page_is_served_to_anonymous_visitors(client) -> None:  # noqa: ANN001
+def test_login_page_is_served_to_anonymous_visitors(client) -> None:
     home = client.get("/")
     dashboard = client.get(reverse("accounts:dashboard"))
 

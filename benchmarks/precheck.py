@@ -1,0 +1,22 @@
+"""`make bench-precheck`: the shield and the classifier over the development sets."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from benchmarks import classifier, shield  # noqa: E402
+from benchmarks.report import DOC, write_section  # noqa: E402
+
+
+def main() -> None:
+    body = "\n\n".join([shield.run(), classifier.run()])
+    write_section("precheck", "Precheck: security shield and classifier", body)
+    print(body)
+    print(f"\nwritten to {DOC}")
+
+
+if __name__ == "__main__":
+    main()

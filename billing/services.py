@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+
+from accounts.models import Organization, User
+from accounts.services import audit_log_record
+from billing.models import (
+    LIVE_SUBSCRIPTION_STATUSES,
+    CreditLedger,
+    LedgerKind,
+    Plan,
+    PlanRequest,
+    PlanRequestStatus,
+    Subscription,
+    SubscriptionStatus,
+    UserEntitlement,
+)
+
+DEFAULT_PLAN_SLUG = "free"
+
+
+def month_bounds(now: datetime) -> tuple[datetime, datetime]:
+    """The UTC calendar month containing `now`, as [start, end)."""
+    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    if start.month == 12:
+        return start, start.replace(year=start.year + 1, month=1)
+    return start, start.replace(month=start.month + 1)
+
+
+def plan_get_default() -> Plan:
+    try:
+        return Plan.objects.get(slug=DEFAULT_PLAN_SLUG)
+    except Plan.DoesNotExist:
+        raise ImproperlyConfigured(
+            f"No '{DEFAULT_PLAN_SLUG}' plan: run `manage.py seed_catalog` first"
+        ) from None
+
+
+def subscription_start(
+    *, org: Organization, plan: Plan, user: User | None = None, now: datetime | None = None
+) -> Subscription:
+    """Put `org` on `plan` for the current month and grant the plan's monthly credits.
+
+    The partial unique index on live subscriptions makes a second live one fail, so an org
+    can never be on two plans at once.
+    """
+    start, end = month_bounds(now or timezone.now())
+    with transaction.atomic():
+        subscription = Subscription.objects.create(
+            organization=org,
+            plan=plan,
+            status=SubscriptionStatus.ACTIVE,
+            current_period_start=start,
+            current_period_end=end,
+        )
+        CreditLedger.objects.create(
+            organization=org,
+            user=user,
+            kind=LedgerKind.GRANT,
+            credits=plan.monthly_credits,
+            note=f"{plan.name} plan credits for {start:%Y-%m}",
+        )
+    return subscription
+
+
+def plan_request_decide(
+    *,
+    request: PlanRequest,
+    approve: bool,
+    actor: User,
+    note: str = "",
+    now: datetime | None = None,
+) -> PlanRequest:
+    """Approve or reject a pending plan request once, audited as `plan_request.<decision>`.
+
+    The row is locked and must still be pending, so two staff deciding at the same time
+    cannot both win; the loser gets a ValidationError. An approval takes effect at once:
+    a family is added to the requester's entitlement, a plan replaces the org's plan.
+    """
+    if not actor.is_staff:
+        raise PermissionDenied("Only platform staff can decide plan requests.")
+    status = PlanRequestStatus.APPROVED if approve else PlanRequestStatus.REJECTED
+    with transaction.atomic():
+        locked = (
+            PlanRequest.objects.select_for_update(of=("self",))
+            .select_related("organization")
+            .get(pk=request.pk)
+        )
+        if locked.status != PlanRequestStatus.PENDING:
+            raise ValidationError(f"This request was already {locked.status}.")
+        locked.status = status
+        locked.decided_by = actor
+        locked.decided_at = now or timezone.now()
+        locked.note = note
+        locked.save(update_fields=["status", "decided_by", "decided_at", "note"])
+        if approve:
+            _plan_request_apply(locked)
+        audit_log_record(
+            actor=actor,
+            org=locked.organization,
+            action=f"plan_request.{'approve' if approve else 'reject'}",
+            target=str(locked),
+            before={"status": PlanRequestStatus.PENDING.value},
+            after={"status": status.value, "note": note},
+        )
+    return locked
+
+
+def _plan_request_apply(request: PlanRequest) -> None:
+    if request.requested_family:
+        entitlement, _ = UserEntitlement.objects.get_or_create(
+            organization=request.organization, user=request.user
+        )
+        if request.requested_family not in entitlement.extra_families:
+            entitlement.extra_families = [*entitlement.extra_families, request.requested_family]
+            entitlement.save(update_fields=["extra_families"])
+    if request.requested_plan:
+        subscription_change_plan(
+            org=request.organization, plan=request.requested_plan, user=request.user
+        )
+
+
+def subscription_change_plan(*, org: Organization, plan: Plan, user: User | None = None) -> None:
+    """Move the live subscription to `plan` now; an upgrade tops up this period's credits
+    by the difference in monthly credits (a downgrade takes nothing back)."""
+    subscription = (
+        Subscription.objects.for_org(org)
+        .select_for_update()
+        .filter(status__in=LIVE_SUBSCRIPTION_STATUSES)
+        .select_related("plan")
+        .first()
+    )
+    if subscription is None:
+        subscription_start(org=org, plan=plan, user=user)
+        return
+    if subscription.plan_id == plan.pk:
+        return
+    top_up = plan.monthly_credits - subscription.plan.monthly_credits
+    subscription.plan = plan
+    subscription.save(update_fields=["plan"])
+    if top_up > 0:
+        CreditLedger.objects.create(
+            organization=org,
+            user=user,
+            kind=LedgerKind.GRANT,
+            credits=top_up,
+            note=f"Upgrade to {plan.name}",
+        )

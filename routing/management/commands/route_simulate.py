@@ -1,0 +1,117 @@
+"""Preview routing on a log of prompts: JSONL in on stdin, one JSONL decision out per line."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable
+from functools import partial
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from accounts.models import Organization, User
+from accounts.selectors import membership_get
+from billing.selectors import entitlement_get
+from gateway.errors import ApplicationError
+from routing.policy import MODES
+from routing.precheck.pipeline import precheck_run
+from routing.selectors import catalog_get, routing_rule_list
+from routing.services import prompt_check_record
+from routing.types import PrecheckOutcome
+
+
+def simulation_row(row_id: Any, outcome: PrecheckOutcome) -> dict[str, Any]:
+    decision = outcome.decision
+    return {
+        "id": row_id,
+        "blocked": outcome.blocked,
+        "risk_level": outcome.risk_level,
+        "risk_categories": list(outcome.risk_categories),
+        "rule_ids": list(outcome.rule_ids),
+        "task_type": outcome.task_type,
+        "complexity": outcome.complexity,
+        "language": outcome.language,
+        "input_tokens": outcome.input_tokens,
+        "assistant": outcome.assistant.family if outcome.assistant else None,
+        "model": decision.model if decision else None,
+        "fallbacks": list(decision.fallbacks) if decision else [],
+        "est_credits": str(decision.est_credits) if decision else "0",
+        "est_cost_raw": str(decision.est_cost_raw) if decision else "0",
+        "reasons": _reasons(outcome),
+        "shield_us": outcome.shield_us,
+        "classifier_us": outcome.classifier_us,
+    }
+
+
+def _reasons(outcome: PrecheckOutcome) -> list[str]:
+    if outcome.blocked:
+        return [str(outcome.refusal)]
+    reasons = [f"assistant: {outcome.assistant.reason}"] if outcome.assistant else []
+    if outcome.decision:
+        reasons.append(f"model: {outcome.decision.reason}")
+        reasons += [f"excluded {e.model}: {e.reason}" for e in outcome.decision.exclusions]
+    return reasons
+
+
+def simulate_line(
+    line: str, default_id: str, run: Callable[..., PrecheckOutcome]
+) -> tuple[Any, PrecheckOutcome | str]:
+    """(id, outcome), or (id, error message) for a line that cannot be simulated."""
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as error:
+        return default_id, f"malformed JSON: {error.msg} at column {error.colno}"
+    if not isinstance(item, dict):
+        return default_id, "each line must be a JSON object"
+    row_id = item.get("id", default_id)
+    prompt = item.get("prompt")
+    if not isinstance(prompt, str):
+        return row_id, "prompt: a string is required"
+    try:
+        return row_id, run(text=prompt, assistant=item.get("assistant") or None)
+    except ApplicationError as error:
+        return row_id, error.message
+
+
+class Command(BaseCommand):
+    help = (
+        "Read JSONL {'id', 'prompt'} lines on stdin and write one JSONL routing decision per "
+        "line, in order, as the given organisation and user would get it."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("--org", default=settings.DEMO_ORG_SLUG, help="organisation slug")
+        parser.add_argument("--user", default=settings.DEMO_USER_EMAIL, help="member's email")
+        parser.add_argument("--mode", choices=MODES, default=None, help="routing mode")
+        parser.add_argument("--record", action="store_true", help="store PromptCheck rows")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        org, user = self._tenant(options["org"], options["user"])
+        run = partial(
+            precheck_run,
+            entitlement=entitlement_get(org=org, user=user),
+            catalog=catalog_get(),
+            rules=routing_rule_list(org=org),
+            mode=options["mode"],
+        )
+        for number, line in enumerate(sys.stdin, start=1):
+            if not line.strip():
+                continue
+            row_id, result = simulate_line(line, f"line-{number}", run)
+            if isinstance(result, str):
+                self.stdout.write(json.dumps({"id": row_id, "error": result}))
+                continue
+            if options["record"]:
+                prompt_check_record(org=org, user=user, outcome=result)
+            self.stdout.write(json.dumps(simulation_row(row_id, result), ensure_ascii=False))
+
+    def _tenant(self, slug: str, email: str) -> tuple[Organization, User]:
+        org = Organization.objects.filter(slug=slug).first()
+        if org is None:
+            raise CommandError(f"--org: no organisation '{slug}' (run `manage.py seed_demo`?)")
+        user = User.objects.filter(email__iexact=email).first()
+        if user is None or membership_get(org=org, user=user) is None:
+            raise CommandError(f"--user: {email} is not a member of {slug}")
+        return org, user

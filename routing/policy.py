@@ -1,0 +1,288 @@
+"""The policy engine: from a classified request to a ranked, explained choice of model.
+
+Pure functions over a catalog snapshot and an entitlement, so the chat pipeline, the
+precheck API and the batch simulator all decide the same way, without touching the DB.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from decimal import Decimal
+
+from billing.types import Entitlement
+from routing.types import Catalog, Exclusion, ModelInfo, RouteDecision, RouteRequest, RuleInfo
+
+MODES = ("auto", "cost", "speed", "quality", "custom")
+# The prior quality a model needs for auto mode to consider it good enough.
+QUALITY_BAR = {"low": 0.55, "medium": 0.70, "high": 0.82}
+LATENCY_RANK = {"fast": 0, "standard": 1, "slow": 2}
+MAX_FALLBACKS = 3
+DOWN_STATUSES = {"down", "disabled"}
+
+# Typical answer length per task type (tokens), scaled by complexity; only an estimate
+# for budget checks and previews, reconciled with real usage after the call.
+OUTPUT_TOKENS = {
+    "coding": 600,
+    "math": 350,
+    "reasoning": 450,
+    "summarization": 250,
+    "translation": 0,  # as long as the input
+    "creative_writing": 700,
+    "extraction": 200,
+    "classification": 40,
+    "chat": 150,
+    "question_answering": 300,
+}
+COMPLEXITY_FACTOR = {"low": Decimal("0.5"), "medium": Decimal("1"), "high": Decimal("2")}
+
+
+def estimate_output_tokens(task_type: str, complexity: str, input_tokens: int) -> int:
+    base = OUTPUT_TOKENS.get(task_type, 300) or max(input_tokens, 50)
+    return int(base * COMPLEXITY_FACTOR.get(complexity, Decimal("1")))
+
+
+def _k(tokens: int) -> str:
+    return f"{tokens / 1_000_000:.1f}M" if tokens >= 1_000_000 else f"{round(tokens / 1000)}k"
+
+
+def _quality(model: ModelInfo, task_type: str) -> float:
+    return model.quality.get(task_type, 0.5)
+
+
+def _exclusion_reason(
+    model: ModelInfo,
+    *,
+    request: RouteRequest,
+    output_tokens: int,
+    entitlement: Entitlement,
+    catalog: Catalog,
+    down_providers: frozenset[str],
+) -> str | None:
+    needed = request.input_tokens + output_tokens
+    if not entitlement.allows_model(model.slug):
+        return f"not in plan {entitlement.plan_name}"
+    if model.provider_status in DOWN_STATUSES or model.provider in down_providers:
+        return "provider down"
+    if request.needs_images and not model.supports_images:
+        return "no image input"
+    if model.context_window < needed:
+        return f"context {_k(model.context_window)} < needed {_k(needed)}"
+    if request.mode == "auto" and (model.slug, request.task_type) in catalog.escalations:
+        return f"escalated: poor shadow-audit record on {request.task_type}"
+    credits = entitlement.to_credits(model.raw_cost(request.input_tokens, output_tokens))
+    if credits > entitlement.credits_left:
+        return f"needs ~{credits:.2f} credits, {entitlement.credits_left:.2f} left"
+    return None
+
+
+def _ranker(mode: str, request: RouteRequest) -> Callable[[ModelInfo], tuple[object, ...]]:
+    cost = lambda m: m.raw_cost(request.input_tokens, 1)  # noqa: E731 - a sort key
+    task = request.task_type
+    if mode == "cost":
+        return lambda m: (cost(m), -_quality(m, task))
+    if mode == "speed":
+        return lambda m: (LATENCY_RANK.get(m.latency_tier, 1), cost(m))
+    if mode == "quality":
+        return lambda m: (-_quality(m, task), cost(m))
+    bar = QUALITY_BAR.get(request.complexity, QUALITY_BAR["medium"])
+    # auto: every model that meets the bar, cheapest first, then the rest, best first.
+    return lambda m: (
+        (0, cost(m), 0.0) if _quality(m, task) >= bar else (1, Decimal(0), -_quality(m, task))
+    )
+
+
+def _auto_reason(chosen: ModelInfo, request: RouteRequest) -> str:
+    bar = QUALITY_BAR.get(request.complexity, QUALITY_BAR["medium"])
+    quality = _quality(chosen, request.task_type)
+    where = f"{request.task_type}/{request.complexity}"
+    if quality >= bar:
+        return f"cheapest model meeting the quality bar {bar:.2f} for {where} (prior {quality:.2f})"
+    return f"no model meets the bar {bar:.2f} for {where}; best available (prior {quality:.2f})"
+
+
+MODE_REASONS = {
+    "cost": "cheapest eligible model",
+    "speed": "fastest latency tier, then cheapest",
+    "quality": "highest quality prior for {task}",
+}
+
+
+def rule_matches(rule: RuleInfo, request: RouteRequest) -> bool:
+    """A rule's conditions are all required; a list value means any of its items."""
+    facts = {
+        "task_type": request.task_type,
+        "complexity": request.complexity,
+        "assistant": request.assistant,
+        "language": request.language,
+        "needs_images": request.needs_images,
+    }
+    for key, expected in rule.conditions.items():
+        if key == "min_input_tokens":
+            matched = request.input_tokens >= int(expected)
+        elif key == "max_input_tokens":
+            matched = request.input_tokens <= int(expected)
+        elif key in facts:
+            options = expected if isinstance(expected, list) else [expected]
+            matched = facts[key] in options
+        else:
+            matched = False  # an unknown condition never matches rather than always
+        if not matched:
+            return False
+    return True
+
+
+def route_select(
+    *,
+    request: RouteRequest,
+    catalog: Catalog,
+    entitlement: Entitlement,
+    rules: Sequence[RuleInfo] = (),
+    down_providers: frozenset[str] = frozenset(),
+) -> RouteDecision:
+    """Choose a model and ranked fallbacks, with a reason for the choice and every exclusion.
+
+    In custom mode the first matching rule (in order) decides; a rule whose model cannot be
+    used is skipped with its reason, and without a usable rule the choice falls back to auto.
+    """
+    output_tokens = estimate_output_tokens(
+        request.task_type, request.complexity, request.input_tokens
+    )
+    exclusions: list[Exclusion] = []
+    candidates: list[ModelInfo] = []
+    for model in catalog.models:
+        reason = _exclusion_reason(
+            model,
+            request=request,
+            output_tokens=output_tokens,
+            entitlement=entitlement,
+            catalog=catalog,
+            down_providers=down_providers,
+        )
+        if reason:
+            exclusions.append(Exclusion(model.slug, reason))
+        else:
+            candidates.append(model)
+
+    mode, pinned, rule_note = request.mode, None, None
+    if mode == "custom":
+        mode, pinned, rule_note, skipped = _apply_rules(rules, request, candidates, exclusions)
+        exclusions.extend(skipped)
+
+    ranked = sorted(candidates, key=_ranker(mode, request))
+    if pinned is not None:
+        ranked = [pinned, *(m for m in ranked if m is not pinned)]
+    return _decision(
+        ranked=ranked,
+        request=request,
+        mode=mode,
+        output_tokens=output_tokens,
+        entitlement=entitlement,
+        exclusions=exclusions,
+        rule_note=rule_note,
+        pinned=pinned is not None,
+    )
+
+
+def _apply_rules(
+    rules: Sequence[RuleInfo],
+    request: RouteRequest,
+    candidates: list[ModelInfo],
+    exclusions: list[Exclusion],
+) -> tuple[str, ModelInfo | None, str | None, list[Exclusion]]:
+    """(mode to rank with, model pinned by a rule, the rule's note, rules skipped)."""
+    by_slug = {m.slug: m for m in candidates}
+    excluded = {e.model: e.reason for e in exclusions}
+    skipped: list[Exclusion] = []
+    for rule in sorted(rules, key=lambda r: (r.organization_id is None, r.order, r.id)):
+        if not rule_matches(rule, request):
+            continue
+        label = f"rule #{rule.order} '{rule.name}' matched"
+        if rule.target_model:
+            if rule.target_model in by_slug:
+                return rule.mode or "auto", by_slug[rule.target_model], label, skipped
+            why = excluded.get(rule.target_model, "not an active model")
+            skipped.append(Exclusion(rule.target_model, f"rule #{rule.order} skipped: {why}"))
+            continue
+        if rule.mode and rule.mode != "custom":
+            return rule.mode, None, label, skipped
+        return "auto", None, label, skipped  # a family-only rule; the assistant already moved
+    return "auto", None, None, skipped
+
+
+def _decision(
+    *,
+    ranked: list[ModelInfo],
+    request: RouteRequest,
+    mode: str,
+    output_tokens: int,
+    entitlement: Entitlement,
+    exclusions: list[Exclusion],
+    rule_note: str | None,
+    pinned: bool,
+) -> RouteDecision:
+    common = {
+        "mode": mode,
+        "exclusions": tuple(exclusions),
+        "input_tokens": request.input_tokens,
+        "output_tokens": output_tokens,
+        "rule": rule_note,
+    }
+    if not ranked:
+        budget = any("credits" in e.reason and "left" in e.reason for e in exclusions)
+        refusal = (
+            f"Not enough credits: {entitlement.credits_left:.2f} left this period. "
+            "Request a bigger plan to continue."
+            if budget
+            else "No available model can serve this request."
+        )
+        return RouteDecision(
+            model=None,
+            provider=None,
+            fallbacks=(),
+            reason=refusal,
+            est_cost_raw=Decimal(0),
+            est_credits=Decimal(0),
+            refusal=refusal,
+            refusal_code="insufficient_credits" if budget else "no_route",
+            **common,
+        )
+    chosen = ranked[0]
+    if pinned:
+        reason = str(rule_note)
+    else:
+        base = (
+            _auto_reason(chosen, request)
+            if mode == "auto"
+            else MODE_REASONS[mode].format(task=request.task_type)
+        )
+        if rule_note:
+            reason = f"{rule_note}; {base}"
+        elif request.mode == "custom":
+            reason = f"no custom rule matched; {base}"
+        else:
+            reason = base
+    raw = chosen.raw_cost(request.input_tokens, output_tokens)
+    return RouteDecision(
+        model=chosen.slug,
+        provider=chosen.provider,
+        fallbacks=tuple(m.slug for m in ranked[1 : 1 + MAX_FALLBACKS]),
+        reason=reason,
+        est_cost_raw=raw,
+        est_credits=entitlement.to_credits(raw),
+        **common,
+    )
+
+
+def model_availability(
+    *, catalog: Catalog, entitlement: Entitlement, down_providers: frozenset[str] = frozenset()
+) -> list[tuple[ModelInfo, str | None]]:
+    """Every active model with why the caller cannot use it (None when they can)."""
+    result: list[tuple[ModelInfo, str | None]] = []
+    for model in catalog.models:
+        reason = None
+        if not entitlement.allows_model(model.slug):
+            reason = f"not in plan {entitlement.plan_name}"
+        elif model.provider_status in DOWN_STATUSES or model.provider in down_providers:
+            reason = "provider down"
+        result.append((model, reason))
+    return result

@@ -1,0 +1,57 @@
+from __future__ import annotations
+
+from accounts.models import Organization
+from routing.models import AIModel, Assistant, ConfidenceCell, RoutingRule
+from routing.types import AssistantInfo, Catalog, ModelInfo, RuleInfo
+
+# A pair is escalated only on enough evidence; see ConfidenceCell.
+ESCALATION_MIN_SAMPLES = 20
+
+
+def catalog_get() -> Catalog:
+    """Active models (with their provider's status), enabled assistants and escalations."""
+    models = tuple(
+        ModelInfo(
+            slug=m.slug,
+            display_name=m.display_name,
+            provider=m.provider.slug,
+            provider_status=m.provider.status,
+            context_window=m.context_window,
+            supports_images=m.supports_images,
+            input_cost_per_mtok=m.input_cost_per_mtok,
+            output_cost_per_mtok=m.output_cost_per_mtok,
+            latency_tier=m.latency_tier,
+            quality=dict(m.quality),
+        )
+        for m in AIModel.objects.filter(active=True).select_related("provider")
+    )
+    assistants = tuple(
+        AssistantInfo(family=a.family, name=a.name, default_task_types=tuple(a.default_task_types))
+        for a in Assistant.objects.filter(enabled=True)
+    )
+    escalations = frozenset(
+        ConfidenceCell.objects.filter(
+            escalate=True, samples__gte=ESCALATION_MIN_SAMPLES
+        ).values_list("model__slug", "task_type")
+    )
+    return Catalog(models=models, assistants=assistants, escalations=escalations)
+
+
+def routing_rule_list(*, org: Organization) -> tuple[RuleInfo, ...]:
+    """The organisation's enabled rules and the platform-wide ones (order breaks ties later)."""
+    own = RoutingRule.objects.for_org(org)
+    platform = RoutingRule.objects.filter(organization__isnull=True)
+    rows = (own | platform).filter(enabled=True).select_related("target_model")
+    return tuple(
+        RuleInfo(
+            id=r.id,
+            order=r.order,
+            name=r.name,
+            organization_id=r.organization_id,
+            conditions=dict(r.conditions),
+            target_model=r.target_model.slug if r.target_model else None,
+            target_family=r.target_family,
+            mode=r.mode,
+        )
+        for r in rows.order_by("order", "id")
+    )

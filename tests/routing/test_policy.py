@@ -1,0 +1,245 @@
+"""The policy engine over a hand-made catalog: modes, exclusions, budget and custom rules."""
+
+from dataclasses import replace
+from datetime import UTC, datetime
+from decimal import Decimal
+
+import pytest
+
+from billing.types import Entitlement
+from routing.policy import route_select
+from routing.types import AssistantInfo, Catalog, ModelInfo, RouteRequest, RuleInfo
+
+TASKS = ["coding", "math", "chat"]
+
+
+def model(slug: str, price_in: str, price_out: str, quality: float, **extra: object) -> ModelInfo:
+    values = {
+        "slug": slug,
+        "display_name": slug,
+        "provider": "prov-" + slug,
+        "provider_status": "active",
+        "context_window": 128_000,
+        "supports_images": False,
+        "input_cost_per_mtok": Decimal(price_in),
+        "output_cost_per_mtok": Decimal(price_out),
+        "latency_tier": "standard",
+        "quality": dict.fromkeys(TASKS, quality),
+    }
+    return ModelInfo(**{**values, **extra})
+
+
+CHEAP = model("cheap", "0.10", "0.40", 0.60, latency_tier="fast")
+MID = model("mid", "0.40", "1.60", 0.78)
+BIG = model("big", "2.50", "10.00", 0.90, supports_images=True, context_window=1_000_000)
+CATALOG = Catalog(
+    models=(BIG, CHEAP, MID),
+    assistants=(AssistantInfo("generalist", "Generalist", ("chat",)),),
+)
+ENTITLEMENT = Entitlement(
+    plan_slug="pro",
+    plan_name="Pro",
+    families=frozenset({"generalist"}),
+    models=frozenset(),
+    modes=frozenset({"auto", "cost", "speed", "quality", "custom"}),
+    max_context=1_000_000,
+    rpm=60,
+    max_concurrency=4,
+    images_allowed=True,
+    denied_categories=frozenset(),
+    display_multiplier=Decimal("1000"),
+    credits_left=Decimal("10000"),
+    period_start=datetime(2026, 11, 1, tzinfo=UTC),
+    period_end=datetime(2026, 12, 1, tzinfo=UTC),
+)
+
+
+def request(**overrides: object) -> RouteRequest:
+    base = {"task_type": "coding", "complexity": "medium", "assistant": "generalist"}
+    return RouteRequest(**{**base, "input_tokens": 500, **overrides})
+
+
+def decide(req: RouteRequest, entitlement: Entitlement = ENTITLEMENT, **kwargs: object):
+    return route_select(request=req, catalog=CATALOG, entitlement=entitlement, **kwargs)
+
+
+def reasons(decision) -> dict[str, str]:
+    return {e.model: e.reason for e in decision.exclusions}
+
+
+@pytest.mark.parametrize(
+    ("complexity", "expected"),
+    [("low", "cheap"), ("medium", "mid"), ("high", "big")],
+)
+def test_auto_picks_cheapest_model_meeting_the_bar(complexity: str, expected: str) -> None:
+    decision = decide(request(complexity=complexity))
+
+    assert decision.model == expected
+    assert "cheapest model meeting the quality bar" in decision.reason
+
+
+def test_auto_falls_back_to_best_available_when_no_model_meets_the_bar() -> None:
+    weak = Catalog(models=(CHEAP, MID), assistants=CATALOG.assistants)
+
+    decision = route_select(
+        request=request(complexity="high"), catalog=weak, entitlement=ENTITLEMENT
+    )
+
+    assert decision.model == "mid"
+    assert "no model meets the bar" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("mode", "order"),
+    [
+        ("cost", ("cheap", "mid", "big")),
+        ("quality", ("big", "mid", "cheap")),
+        ("speed", ("cheap", "mid", "big")),
+    ],
+)
+def test_modes_rank_candidates(mode: str, order: tuple[str, ...]) -> None:
+    decision = decide(request(mode=mode))
+
+    assert (decision.model, *decision.fallbacks) == order
+
+
+def test_speed_mode_prefers_fast_tier_over_price() -> None:
+    fast_but_dear = model("fast-dear", "5", "20", 0.9, latency_tier="fast")
+    catalog = Catalog(models=(MID, fast_but_dear), assistants=CATALOG.assistants)
+
+    decision = route_select(request=request(mode="speed"), catalog=catalog, entitlement=ENTITLEMENT)
+
+    assert decision.model == "fast-dear"
+
+
+def test_models_outside_the_plan_are_excluded_with_reason() -> None:
+    free = replace(ENTITLEMENT, plan_name="Free", models=frozenset({"cheap"}))
+
+    decision = decide(request(), free)
+
+    assert decision.model == "cheap"
+    assert reasons(decision) == {"mid": "not in plan Free", "big": "not in plan Free"}
+
+
+def test_context_too_small_is_excluded_with_sizes() -> None:
+    decision = decide(request(input_tokens=200_000))
+
+    assert decision.model == "big"
+    assert reasons(decision)["cheap"].startswith("context 128k < needed 20")
+
+
+def test_image_requests_need_an_image_model() -> None:
+    decision = decide(request(needs_images=True))
+
+    assert decision.model == "big"
+    assert reasons(decision)["mid"] == "no image input"
+
+
+def test_down_provider_is_excluded_and_not_a_fallback() -> None:
+    decision = decide(request(mode="cost"), down_providers=frozenset({"prov-cheap"}))
+
+    assert decision.model == "mid"
+    assert "cheap" not in decision.fallbacks
+    assert reasons(decision)["cheap"] == "provider down"
+
+
+def test_escalated_pair_is_skipped_in_auto_mode() -> None:
+    catalog = replace(CATALOG, escalations=frozenset({("mid", "coding")}))
+
+    decision = route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT)
+
+    assert decision.model == "big"
+    assert reasons(decision)["mid"].startswith("escalated")
+
+
+def test_estimated_cost_is_decimal_in_raw_and_display_units() -> None:
+    decision = decide(request(mode="cost", input_tokens=1000))
+
+    expected_raw = (Decimal("0.10") * 1000 + Decimal("0.40") * decision.output_tokens) / 1_000_000
+    assert decision.est_cost_raw == expected_raw
+    assert decision.est_credits == expected_raw * 1000
+    assert isinstance(decision.est_credits, Decimal)
+
+
+def test_budget_refusal_when_no_model_is_affordable() -> None:
+    broke = replace(ENTITLEMENT, credits_left=Decimal("0.01"))
+
+    decision = decide(request(), broke)
+
+    assert decision.model is None
+    assert decision.refusal_code == "insufficient_credits"
+    assert "0.01 left" in decision.refusal
+    assert all("left" in reason for reason in reasons(decision).values())
+
+
+def test_budget_excludes_only_models_too_dear_for_remaining_credits() -> None:
+    tight = replace(ENTITLEMENT, credits_left=Decimal("1.0"))
+
+    decision = decide(request(mode="quality"), tight)
+
+    assert decision.model != "big"
+    assert "credits" in reasons(decision)["big"]
+
+
+def rule(rule_id: int, order: int, **fields: object) -> RuleInfo:
+    base = {"name": f"r{rule_id}", "organization_id": 1, "conditions": {}, "target_model": None}
+    return RuleInfo(id=rule_id, order=order, **{**base, "target_family": "", "mode": "", **fields})
+
+
+def test_custom_mode_first_matching_rule_in_order_wins() -> None:
+    rules = [
+        rule(1, 20, conditions={"task_type": "coding"}, target_model="big"),
+        rule(2, 10, conditions={"task_type": ["coding", "math"]}, target_model="cheap"),
+        rule(3, 5, conditions={"task_type": "chat"}, target_model="mid"),
+    ]
+
+    decision = decide(request(mode="custom"), rules=rules)
+
+    assert decision.model == "cheap"
+    assert decision.reason == "rule #10 'r2' matched"
+
+
+def test_custom_rule_with_unusable_model_is_skipped_with_reason() -> None:
+    free = replace(ENTITLEMENT, plan_name="Free", models=frozenset({"cheap", "mid"}))
+    rules = [
+        rule(1, 1, conditions={"task_type": "coding"}, target_model="big"),
+        rule(2, 2, conditions={"complexity": "medium"}, target_model="mid"),
+    ]
+
+    decision = decide(request(mode="custom"), free, rules=rules)
+
+    assert decision.model == "mid"
+    assert "rule #1 skipped: not in plan Free" in [e.reason for e in decision.exclusions]
+
+
+def test_org_rules_come_before_platform_rules() -> None:
+    rules = [
+        rule(1, 1, organization_id=None, target_model="big"),
+        rule(2, 50, target_model="mid"),
+    ]
+
+    assert decide(request(mode="custom"), rules=rules).model == "mid"
+
+
+def test_custom_mode_without_matching_rule_routes_like_auto() -> None:
+    rules = [rule(1, 1, conditions={"language": "de"}, target_model="big")]
+
+    decision = decide(request(mode="custom"), rules=rules)
+
+    assert decision.model == "mid"
+    assert decision.reason.startswith("no custom rule matched")
+
+
+def test_rule_with_mode_changes_the_ranking() -> None:
+    rules = [rule(1, 1, conditions={"min_input_tokens": 100}, mode="cost")]
+
+    decision = decide(request(mode="custom"), rules=rules)
+
+    assert decision.model == "cheap"
+    assert decision.reason.startswith("rule #1 'r1' matched; cheapest")
+
+
+def test_unknown_rule_condition_never_matches() -> None:
+    rules = [rule(1, 1, conditions={"weather": "sunny"}, target_model="big")]
+
+    assert decide(request(mode="custom"), rules=rules).model == "mid"
