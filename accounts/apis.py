@@ -21,6 +21,9 @@ class MeApi(APIView):
         plan = serializers.CharField(allow_null=True)
         credits_left = serializers.DecimalField(max_digits=20, decimal_places=4)
 
+        class Meta:
+            ref_name = "Me"
+
     @extend_schema(responses=OutputSerializer, summary="The caller, their organisation and plan")
     def get(self, request: Request) -> Response:
         org = request_org(request)
@@ -50,8 +53,14 @@ class ApiKeyListCreateApi(APIView):
     class InputSerializer(serializers.Serializer):
         name = serializers.CharField(max_length=80)
 
+        class Meta:
+            ref_name = "ApiKeyCreateInput"
+
     class CreatedSerializer(ApiKeyOutputSerializer):
         secret = serializers.CharField(help_text="Shown once; store it now")
+
+        class Meta:
+            ref_name = "ApiKeyCreated"
 
     @extend_schema(responses=ApiKeyOutputSerializer(many=True), summary="The organisation's keys")
     def get(self, request: Request) -> Response:

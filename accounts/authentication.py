@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
@@ -43,3 +44,17 @@ def request_org(request: Any) -> Organization:
     if org is None:
         raise exceptions.PermissionDenied("You are not a member of any organisation.")
     return org
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Describes bearer API keys in the OpenAPI schema."""
+
+    target_class = ApiKeyAuthentication
+    name = "ApiKeyAuth"
+
+    def get_security_definition(self, auto_schema: Any) -> dict[str, str]:
+        return {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An organisation API key (sb_...), created at /app/keys/",
+        }

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import fcntl
+import logging
 import os
 import socket
 import subprocess
@@ -45,6 +46,7 @@ def postgres_url() -> str:
             warnings.simplefilter("ignore")
             import pgserver
 
+            logging.getLogger("pgserver").setLevel(logging.WARNING)
             server = pgserver.get_server(data_dir() / "pg", cleanup_mode=None)
         _ensure_database(server.get_uri())
         # pgserver listens on a Unix socket: put its directory in the host part, which is

@@ -65,3 +65,12 @@ def test_every_variable_production_needs_is_set_for_the_app(compose: dict) -> No
     assert required <= settings_env_vars(), "settings no longer read a variable compose sets"
     assert required <= set(env)
     assert "${SECRET_KEY:?" in env["SECRET_KEY"], "a missing secret must stop compose, not default"
+
+
+def test_simulator_service_is_the_apps_default_upstream(compose: dict) -> None:
+    simulator = compose["services"]["simulator"]
+    port = simulator["command"][simulator["command"].index("--port") + 1]
+
+    assert "run_simulator" in simulator["command"]
+    assert "ports" not in simulator, "the control endpoints must not be published"
+    assert f"http://simulator:{port}/v1" in compose["services"]["web"]["environment"]["SIMULATOR_URL"]

@@ -6,7 +6,7 @@ from routing.assistants import assistant_pick
 from routing.errors import InvalidRequest, NotInPlan
 from routing.precheck.categories import category_refusal, content_categories
 from routing.types import AssistantInfo, Catalog
-from tests.routing.test_policy import ENTITLEMENT
+from tests.routing.builders import ENTITLEMENT
 
 CATALOG = Catalog(
     models=(),
