@@ -38,6 +38,9 @@ class Plan(models.Model):
     allowed_modes = _slug_list(help_text=f"Routing modes among {', '.join(ROUTING_MODES)}")
     max_context = models.PositiveIntegerField(help_text="Largest prompt + history, in tokens")
     rpm = models.PositiveIntegerField(help_text="Requests per minute per user")
+    org_rpm = models.PositiveIntegerField(
+        default=0, help_text="Requests per minute per organisation; 0 means 10 × rpm"
+    )
     max_concurrency = models.PositiveSmallIntegerField(help_text="Open streams per organisation")
     images_allowed = models.BooleanField(default=False)
     denied_categories = _slug_list(

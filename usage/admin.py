@@ -5,7 +5,14 @@ from __future__ import annotations
 from django.contrib import admin
 
 from accounts.admin import ReadOnlyAdmin
-from usage.models import CostRecord, ModelCall, MonthlyReport, UsageDaily, UsageRecord
+from usage.models import (
+    AbuseFlag,
+    CostRecord,
+    ModelCall,
+    MonthlyReport,
+    UsageDaily,
+    UsageRecord,
+)
 
 
 @admin.register(ModelCall)
@@ -99,3 +106,12 @@ class MonthlyReportAdmin(ReadOnlyAdmin):
     list_select_related = ("organization",)
     search_fields = ("organization__slug", "organization__name")
     date_hierarchy = "month"
+
+
+@admin.register(AbuseFlag)
+class AbuseFlagAdmin(ReadOnlyAdmin):
+    list_display = ("raised_at", "organization", "user", "kind", "detail", "cleared_at")
+    list_filter = ("kind", ("cleared_at", admin.EmptyFieldListFilter))
+    list_select_related = ("organization", "user")
+    search_fields = ("organization__slug", "user__email")
+    date_hierarchy = "raised_at"

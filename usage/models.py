@@ -167,3 +167,38 @@ class MonthlyReport(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.organization} {self.month:%Y-%m}"
+
+
+class AbuseKind(models.TextChoices):
+    BLOCKED_PROMPTS = "blocked_prompts", "Repeated blocked prompts"
+    HIGH_COST = "high_cost", "Repeated high-cost calls"
+
+
+class AbuseFlag(TenantModel):
+    """Raised when one user trips an abuse signal; while open, that user's limits tighten."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    kind = models.CharField(max_length=24, choices=AbuseKind.choices)
+    detail = models.CharField(max_length=200, blank=True)
+    raised_at = models.DateTimeField(auto_now_add=True)
+    cleared_at = models.DateTimeField(null=True, blank=True)
+    cleared_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["organization", "user", "cleared_at"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "user", "kind"],
+                condition=Q(cleared_at__isnull=True),
+                name="one_open_flag_per_user_kind",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} by user {self.user_id}"

@@ -47,6 +47,7 @@ from tests.routing.factories import (
     ShadowAuditFactory,
 )
 from tests.usage.factories import (
+    AbuseFlagFactory,
     CostRecordFactory,
     ModelCallFactory,
     MonthlyReportFactory,
@@ -130,6 +131,7 @@ ROW_FACTORIES: dict[str, Callable[[], Any]] = {
     "usage.CostRecord": lambda: CostRecordFactory(model_call=_linked_model_call()),
     "usage.UsageDaily": UsageDailyFactory,
     "usage.MonthlyReport": MonthlyReportFactory,
+    "usage.AbuseFlag": AbuseFlagFactory,
     "gateway.Conversation": ConversationFactory,
     "gateway.Message": _assistant_reply,
 }

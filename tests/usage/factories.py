@@ -17,6 +17,8 @@ from tests.accounts.factories import OrganizationFactory, UserFactory
 from tests.billing.factories import ensure_membership
 from tests.routing.factories import AIModelFactory
 from usage.models import (
+    AbuseFlag,
+    AbuseKind,
     CallStatus,
     CostRecord,
     ModelCall,
@@ -113,3 +115,15 @@ class MonthlyReportFactory(DjangoModelFactory[MonthlyReport]):
     organization = factory.SubFactory(OrganizationFactory)
     month = factory.Sequence(first_of_month)
     status = ReportStatus.PENDING
+
+
+class AbuseFlagFactory(DjangoModelFactory[AbuseFlag]):
+    class Meta:
+        model = AbuseFlag
+        skip_postgeneration_save = True
+
+    organization = factory.SubFactory(OrganizationFactory)
+    user = factory.SubFactory(UserFactory)
+    kind = AbuseKind.BLOCKED_PROMPTS
+    detail = "6 blocked prompts in 10 minutes"
+    member = factory.PostGeneration(ensure_membership)
