@@ -9,4 +9,11 @@ app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 
 # Periodic jobs are declared here, each calling one service through a thin task.
-app.conf.beat_schedule = {}
+app.conf.beat_schedule = {
+    "usage-reconcile-stuck-model-calls": {
+        "task": "usage.tasks.model_call_reconcile_stuck_task",
+        "schedule": 60.0,
+        # A run that waited longer than its interval is superseded by the next one.
+        "options": {"expires": 55},
+    },
+}

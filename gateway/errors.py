@@ -24,6 +24,26 @@ class ApplicationError(Exception):
         self.message = message
         self.extra = extra or {}
 
+    @property
+    def headers(self) -> dict[str, str]:
+        return {}
+
+
+class RateLimited(ApplicationError):
+    """Over a rate or concurrency limit; nothing was called. Sent with Retry-After."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    error_type = "rate_limit_error"
+    code = "rate_limited"
+
+    def __init__(self, message: str, *, retry_after: int, extra: dict[str, Any] | None = None):
+        super().__init__(message, {"retry_after": retry_after, **(extra or {})})
+        self.retry_after = retry_after
+
+    @property
+    def headers(self) -> dict[str, str]:
+        return {"Retry-After": str(self.retry_after)}
+
 
 def error_body(
     message: str, *, error_type: str, code: str, param: str | None = None, **extra: Any
@@ -57,7 +77,7 @@ def _first_field_error(detail: Any, path: str = "") -> tuple[str, str]:
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, ApplicationError):
         body = error_body(exc.message, error_type=exc.error_type, code=exc.code, **exc.extra)
-        return Response(body, status=exc.status_code)
+        return Response(body, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     response = exception_handler(exc, context)

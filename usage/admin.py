@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdmin
 from usage.models import (
@@ -13,6 +15,7 @@ from usage.models import (
     UsageDaily,
     UsageRecord,
 )
+from usage.services import abuse_flag_clear
 
 
 @admin.register(ModelCall)
@@ -110,8 +113,22 @@ class MonthlyReportAdmin(ReadOnlyAdmin):
 
 @admin.register(AbuseFlag)
 class AbuseFlagAdmin(ReadOnlyAdmin):
+    """Flags are raised by the abuse signals; staff only clear them, through the audited action."""
+
     list_display = ("raised_at", "organization", "user", "kind", "detail", "cleared_at")
     list_filter = ("kind", ("cleared_at", admin.EmptyFieldListFilter))
     list_select_related = ("organization", "user")
     search_fields = ("organization__slug", "user__email")
     date_hierarchy = "raised_at"
+    actions = ("clear_flags",)
+
+    def has_clear_permission(self, request: HttpRequest) -> bool:
+        # The rows stay read-only; clearing needs the model's change permission.
+        return request.user.has_perm("usage.change_abuseflag")
+
+    @admin.action(description="Clear selected flags", permissions=("clear",))
+    def clear_flags(self, request: HttpRequest, queryset: QuerySet[AbuseFlag]) -> None:
+        flags = list(queryset.filter(cleared_at__isnull=True))
+        for flag in flags:
+            abuse_flag_clear(flag=flag, actor=request.user)  # type: ignore[arg-type]
+        self.message_user(request, f"Cleared {len(flags)} flag(s).", messages.SUCCESS)

@@ -39,6 +39,9 @@ class ModelCall(TenantModel):
     assistant_family = models.SlugField(max_length=40, blank=True)
     task_type = models.CharField(max_length=32, blank=True)
     route_reasons = models.JSONField(default=list, blank=True)
+    display_multiplier = price_field(
+        default=1, help_text="The plan's credits per USD when the request was priced"
+    )
     status = models.CharField(max_length=16, choices=CallStatus.choices, default=CallStatus.PENDING)
     error = models.CharField(max_length=300, blank=True, help_text="Redacted error summary")
     latency_ms = models.PositiveIntegerField(null=True, blank=True)
