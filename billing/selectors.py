@@ -59,6 +59,7 @@ def entitlement_get(*, org: Organization, user: User, now: datetime | None = Non
         modes=frozenset(plan.allowed_modes),
         max_context=plan.max_context,
         rpm=plan.rpm,
+        org_rpm=plan.org_rpm or 10 * plan.rpm,
         max_concurrency=plan.max_concurrency,
         images_allowed=plan.images_allowed,
         denied_categories=frozenset(plan.denied_categories),

@@ -150,3 +150,90 @@ def subscription_change_plan(*, org: Organization, plan: Plan, user: User | None
             credits=top_up,
             note=f"Upgrade to {plan.name}",
         )
+
+
+# Plan requests. These imports were appended with the code below while other changes to this
+# module were in flight; hoist them into the block at the top on the next edit.
+from accounts.models import Membership  # noqa: E402
+from billing.errors import NoActivePlan  # noqa: E402
+from billing.selectors import entitlement_get, subscription_get_live  # noqa: E402
+from gateway.errors import ApplicationError  # noqa: E402
+
+
+class PlanRequestInvalid(ApplicationError):
+    """A plan request that cannot be filed as asked; `extra["param"]` names the field."""
+
+    code = "invalid_field"
+
+
+class PlanRequestDuplicate(ApplicationError):
+    """The user already waits on the same request; `extra["existing_id"]` is that one."""
+
+    status_code = 409
+    code = "duplicate_plan_request"
+
+
+def plan_request_create(
+    *,
+    org: Organization,
+    user: User,
+    plan: Plan | None = None,
+    family: str = "",
+    reason: str = "",
+) -> PlanRequest:
+    """File a pending request by a member of `org` for a plan or an assistant family.
+
+    At most one pending request per user and thing asked for: the requester's membership
+    row is locked while checking, so two submissions at once cannot both get through.
+    """
+    family = family.strip()
+    if plan is None and not family:
+        raise PlanRequestInvalid("Ask for a plan or an assistant family.", {"param": "plan"})
+    if plan is not None and family:
+        raise PlanRequestInvalid("Ask for a plan or a family, not both.", {"param": "family"})
+    with transaction.atomic():
+        membership = Membership.objects.for_org(org).select_for_update().filter(user=user).first()
+        if membership is None:
+            raise PermissionDenied("Only members of this organisation can request plans.")
+        if plan is not None:
+            _plan_request_check_plan(org=org, plan=plan)
+        else:
+            _plan_request_check_family(org=org, user=user, family=family)
+        existing = (
+            PlanRequest.objects.for_org(org)
+            .filter(user=user, status=PlanRequestStatus.PENDING)
+            .filter(requested_plan=plan, requested_family=family)
+            .first()
+        )
+        if existing is not None:
+            raise PlanRequestDuplicate(
+                "You already have a pending request for this.",
+                {"param": "plan" if plan else "family", "existing_id": existing.pk},
+            )
+        return PlanRequest.objects.create(
+            organization=org,
+            user=user,
+            requested_plan=plan,
+            requested_family=family,
+            reason=reason.strip(),
+        )
+
+
+def _plan_request_check_plan(*, org: Organization, plan: Plan) -> None:
+    subscription = subscription_get_live(org=org)
+    if subscription is not None and subscription.plan_id == plan.pk:
+        raise PlanRequestInvalid(
+            f"{org.name} is already on the {plan.name} plan.", {"param": "plan"}
+        )
+
+
+def _plan_request_check_family(*, org: Organization, user: User, family: str) -> None:
+    # Billing knows families only as the strings plans sell, so those are the known ones.
+    if not Plan.objects.filter(allowed_families__contains=[family]).exists():
+        raise PlanRequestInvalid(f"No assistant family '{family}'.", {"param": "family"})
+    try:
+        families = entitlement_get(org=org, user=user).families
+    except NoActivePlan:
+        families = frozenset()
+    if family in families:
+        raise PlanRequestInvalid(f"You can already use '{family}'.", {"param": "family"})

@@ -16,6 +16,7 @@ class Entitlement:
     modes: frozenset[str]
     max_context: int
     rpm: int
+    org_rpm: int
     max_concurrency: int
     images_allowed: bool
     denied_categories: frozenset[str]

@@ -63,14 +63,14 @@ _TYPES = {
 }
 
 
-def _first_field_error(detail: Any, path: str = "") -> tuple[str, str]:
+def first_field_error(detail: Any, path: str = "") -> tuple[str, str]:
     """('prompt', 'This field is required.') from DRF's nested ValidationError detail."""
     if isinstance(detail, dict):
         key, value = next(iter(detail.items()))
         name = path if key == "non_field_errors" else f"{path}.{key}" if path else str(key)
-        return _first_field_error(value, name)
+        return first_field_error(value, name)
     if isinstance(detail, list) and detail:
-        return _first_field_error(detail[0], path)
+        return first_field_error(detail[0], path)
     return path, str(detail)
 
 
@@ -85,7 +85,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         return response
     error_type = _TYPES.get(response.status_code, "api_error")
     if isinstance(exc, exceptions.ValidationError):
-        param, message = _first_field_error(exc.detail)
+        param, message = first_field_error(exc.detail)
         response.data = error_body(
             f"{param}: {message}" if param else message,
             error_type=error_type,

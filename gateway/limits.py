@@ -89,15 +89,15 @@ class StreamSlot:
     expires_at: float  # Redis clock, seconds since the epoch
 
 
-def limit_policy(entitlement: Entitlement, *, org_rpm: int, flagged: bool) -> LimitPolicy:
+def limit_policy(entitlement: Entitlement, *, flagged: bool) -> LimitPolicy:
     """The limits for one user: the plan's, or tightened while the user has an open abuse flag.
 
-    `org_rpm` is `Plan.org_rpm`, where 0 means 10 × the per-user rpm. A flagged user keeps a
+    A flagged user keeps a
     quarter of the plan's per-user rate (at least 1 a minute) and one stream at a time of
     their own, so a script hammering the gateway is slowed without locking a person out,
     and the rest of the organisation keeps its full limits.
     """
-    org_limit = org_rpm or 10 * entitlement.rpm
+    org_limit = entitlement.org_rpm
     if not flagged:
         return LimitPolicy(
             user_rpm=entitlement.rpm,

@@ -63,6 +63,8 @@ def _exclusion_reason(
         return f"not in plan {entitlement.plan_name}"
     if model.provider_status in DOWN_STATUSES or model.provider in down_providers:
         return "provider down"
+    if not model.key_configured:
+        return f"no API key configured ({model.key_env} is not set)"
     if request.needs_images and not model.supports_images:
         return "no image input"
     if model.context_window < needed:
@@ -163,6 +165,8 @@ def route_select(
         else:
             candidates.append(model)
 
+    if request.model:
+        return _explicit_model(request, candidates, exclusions, output_tokens, entitlement)
     mode, pinned, rule_note = request.mode, None, None
     if mode == "custom":
         mode, pinned, rule_note, skipped = _apply_rules(rules, request, candidates, exclusions)
@@ -180,6 +184,50 @@ def route_select(
         exclusions=exclusions,
         rule_note=rule_note,
         pinned=pinned is not None,
+    )
+
+
+def _explicit_model(
+    request: RouteRequest,
+    candidates: list[ModelInfo],
+    exclusions: list[Exclusion],
+    output_tokens: int,
+    entitlement: Entitlement,
+) -> RouteDecision:
+    """The caller named a model: use it without fallbacks, or refuse and say why."""
+    chosen = next((m for m in candidates if m.slug == request.model), None)
+    if chosen is None:
+        why = next((e.reason for e in exclusions if e.model == request.model), None)
+        code = "model_not_found" if why is None else "model_not_allowed"
+        refusal = f"Model '{request.model}' " + (
+            f"cannot be used: {why}." if why else "is unknown."
+        )
+        return RouteDecision(
+            model=None,
+            provider=None,
+            fallbacks=(),
+            mode=request.mode,
+            reason=refusal,
+            exclusions=tuple(exclusions),
+            input_tokens=request.input_tokens,
+            output_tokens=output_tokens,
+            est_cost_raw=Decimal(0),
+            est_credits=Decimal(0),
+            refusal=refusal,
+            refusal_code=code,
+        )
+    raw = chosen.raw_cost(request.input_tokens, output_tokens)
+    return RouteDecision(
+        model=chosen.slug,
+        provider=chosen.provider,
+        fallbacks=(),
+        mode=request.mode,
+        reason="requested by the caller",
+        exclusions=tuple(exclusions),
+        input_tokens=request.input_tokens,
+        output_tokens=output_tokens,
+        est_cost_raw=raw,
+        est_credits=entitlement.to_credits(raw),
     )
 
 
@@ -284,5 +332,7 @@ def model_availability(
             reason = f"not in plan {entitlement.plan_name}"
         elif model.provider_status in DOWN_STATUSES or model.provider in down_providers:
             reason = "provider down"
+        elif not model.key_configured:
+            reason = f"no API key configured ({model.key_env} is not set)"
         result.append((model, reason))
     return result

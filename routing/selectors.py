@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import os
+
 from accounts.models import Organization
 from routing.models import AIModel, Assistant, ConfidenceCell, RoutingRule
 from routing.types import AssistantInfo, Catalog, ModelInfo, RuleInfo
@@ -22,6 +24,12 @@ def catalog_get() -> Catalog:
             output_cost_per_mtok=m.output_cost_per_mtok,
             latency_tier=m.latency_tier,
             quality=dict(m.quality),
+            model_id=m.pk,
+            provider_id=m.provider_id,
+            provider_kind=m.provider.kind,
+            api_base=m.provider.api_base,
+            key_env=m.provider.key_env,
+            key_configured=not m.provider.key_env or bool(os.environ.get(m.provider.key_env)),
         )
         for m in AIModel.objects.filter(active=True).select_related("provider")
     )

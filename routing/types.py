@@ -19,6 +19,13 @@ class ModelInfo:
     output_cost_per_mtok: Decimal
     latency_tier: str
     quality: dict[str, float]
+    # Where to call it; defaults keep hand-made catalogs in tests short.
+    model_id: int = 0
+    provider_id: int = 0
+    provider_kind: str = "openai_compatible"
+    api_base: str = ""
+    key_env: str = ""
+    key_configured: bool = True  # False: key_env names a variable that is not set
 
     def raw_cost(self, input_tokens: int, output_tokens: int) -> Decimal:
         cost = self.input_cost_per_mtok * input_tokens + self.output_cost_per_mtok * output_tokens
@@ -134,3 +141,4 @@ class RouteRequest:
     needs_images: bool = False
     language: str = "en"
     mode: str = "auto"
+    model: str | None = None  # an explicit model slug from the caller; routing honours it

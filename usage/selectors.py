@@ -129,3 +129,8 @@ def model_call_list(
 def abuse_flag_open_for(*, org: Organization, user: User) -> bool:
     """Whether `user` has an uncleared abuse flag in `org` (limits tighten while it is open)."""
     return AbuseFlag.objects.for_org(org).filter(user=user, cleared_at__isnull=True).exists()
+
+
+def request_id_used(*, org: Organization, request_id: str) -> bool:
+    """Whether any attempt of this request id exists in `org` (an idempotency-key replay)."""
+    return ModelCall.objects.for_org(org).filter(request_id=request_id).exists()

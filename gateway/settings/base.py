@@ -206,6 +206,31 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / ".data" / "media")
 MEDIA_URL = "media/"
 WHITENOISE_USE_FINDERS = DEBUG
 
+def env_float(name: str, default: float) -> float:
+    value = os.environ.get(name, "").strip()
+    if not value:
+        return default
+    try:
+        return float(value)
+    except ValueError:
+        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
+
+
+# The chat path: deadlines, provider timeouts, circuit breaker, catalog cache.
+CHAT_DEADLINE_SECONDS = env_int("CHAT_DEADLINE_SECONDS", 120)
+PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0)
+PROVIDER_FIRST_BYTE_TIMEOUT = env_float("PROVIDER_FIRST_BYTE_TIMEOUT", 30.0)
+PROVIDER_CHUNK_TIMEOUT = env_float("PROVIDER_CHUNK_TIMEOUT", 30.0)
+BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
+BREAKER_COOLDOWN_SECONDS = env_float("BREAKER_COOLDOWN_SECONDS", 30.0)
+CATALOG_TTL_SECONDS = env_float("CATALOG_TTL_SECONDS", 5.0)
+MODEL_CALL_DEADLINE_SECONDS = CHAT_DEADLINE_SECONDS
+# Abuse signals: this many blocked prompts, or calls costing this many credits, per window.
+ABUSE_WINDOW_SECONDS = env_int("ABUSE_WINDOW_SECONDS", 600)
+ABUSE_BLOCKED_THRESHOLD = env_int("ABUSE_BLOCKED_THRESHOLD", 5)
+ABUSE_HIGH_COST_CREDITS = env_int("ABUSE_HIGH_COST_CREDITS", 200)
+ABUSE_HIGH_COST_THRESHOLD = env_int("ABUSE_HIGH_COST_THRESHOLD", 5)
+
 DEMO_ORG_SLUG = "demo"
 DEMO_USER_EMAIL = "demo@switchboard.local"
 
@@ -215,5 +240,5 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
-    "loggers": {"pgserver": {"level": "WARNING"}},
+    "loggers": {"pgserver": {"level": "WARNING"}, "httpx": {"level": "WARNING"}},
 }

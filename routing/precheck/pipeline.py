@@ -31,11 +31,15 @@ def precheck_run(
     mode: str | None = None,
     has_images: bool = False,
     down_providers: frozenset[str] = frozenset(),
+    model: str | None = None,
+    context_tokens: int = 0,
 ) -> PrecheckOutcome:
     """Normalize, shield, classify, filter, pick the assistant and preview the route.
 
     Raises InvalidRequest / NotInPlan for bad input; a blocked prompt is an outcome, not an
-    error, so the caller can record it before refusing.
+    error, so the caller can record it before refusing. `context_tokens` counts what comes
+    with the prompt (system prompt, history) for the context checks; `model` is an explicit
+    model the caller asked for.
     """
     mode = _checked_mode(mode, entitlement)
     prompt = normalize(text)
@@ -86,9 +90,10 @@ def precheck_run(
             decision=None,
             content_categories=categories,
         )
-    if labels.input_tokens > entitlement.max_context:
+    input_tokens = labels.input_tokens + context_tokens
+    if input_tokens > entitlement.max_context:
         raise InvalidRequest(
-            f"prompt: about {labels.input_tokens:,} tokens, over the "
+            f"prompt: about {input_tokens:,} tokens, over the "
             f"{entitlement.plan_name} plan's max context of {entitlement.max_context:,}",
             {"param": "prompt"},
         )
@@ -104,10 +109,11 @@ def precheck_run(
         task_type=labels.task_type,
         complexity=labels.complexity,
         assistant=chosen.family,
-        input_tokens=labels.input_tokens,
+        input_tokens=input_tokens,
         needs_images=labels.needs_images,
         language=labels.language,
         mode=mode,
+        model=model,
     )
     decision = route_select(
         request=request,

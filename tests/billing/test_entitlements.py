@@ -80,3 +80,10 @@ def test_canceled_subscription_is_not_live(tenant: Tenant) -> None:
 
     with pytest.raises(NoActivePlan):
         entitlement_get(org=tenant.org, user=tenant.owner)
+
+
+def test_org_rate_limit_defaults_to_ten_times_the_user_limit(tenant: Tenant) -> None:
+    Plan.objects.filter(slug="pro").update(org_rpm=0)
+    assert entitlement_get(org=tenant.org, user=tenant.owner).org_rpm == 10 * 60
+    Plan.objects.filter(slug="pro").update(org_rpm=250)
+    assert entitlement_get(org=tenant.org, user=tenant.owner).org_rpm == 250

@@ -88,7 +88,7 @@ async def acquire(
     )
 
 
-def entitlement(rpm: int = 60, max_concurrency: int = 4) -> Entitlement:
+def entitlement(rpm: int = 60, max_concurrency: int = 4, org_rpm: int = 0) -> Entitlement:
     return Entitlement(
         plan_slug="pro",
         plan_name="Pro",
@@ -97,6 +97,7 @@ def entitlement(rpm: int = 60, max_concurrency: int = 4) -> Entitlement:
         modes=frozenset({"auto"}),
         max_context=128_000,
         rpm=rpm,
+        org_rpm=org_rpm or 10 * rpm,
         max_concurrency=max_concurrency,
         images_allowed=True,
         denied_categories=frozenset(),
@@ -110,19 +111,19 @@ def entitlement(rpm: int = 60, max_concurrency: int = 4) -> Entitlement:
 # --- policy -------------------------------------------------------------------------------
 
 
-async def test_policy_is_the_plans_and_org_rpm_zero_means_ten_times_rpm() -> None:
-    assert limit_policy(entitlement(rpm=60, max_concurrency=4), org_rpm=0, flagged=False) == (
+async def test_policy_is_the_plans() -> None:
+    assert limit_policy(entitlement(rpm=60, max_concurrency=4), flagged=False) == (
         LimitPolicy(user_rpm=60, org_rpm=600, max_concurrency=4)
     )
-    assert limit_policy(entitlement(), org_rpm=250, flagged=False).org_rpm == 250
+    assert limit_policy(entitlement(org_rpm=250), flagged=False).org_rpm == 250
 
 
 async def test_flagged_user_gets_a_quarter_of_the_rate_and_one_stream_of_their_own() -> None:
-    tight = limit_policy(entitlement(rpm=60, max_concurrency=4), org_rpm=0, flagged=True)
+    tight = limit_policy(entitlement(rpm=60, max_concurrency=4), flagged=True)
     assert (tight.user_rpm, tight.user_concurrency, tight.tightened) == (15, 1, True)
     # The organisation's limits are not the flagged user's to lose.
     assert (tight.org_rpm, tight.max_concurrency) == (600, 4)
-    assert limit_policy(entitlement(rpm=3), org_rpm=0, flagged=True).user_rpm == 1
+    assert limit_policy(entitlement(rpm=3), flagged=True).user_rpm == 1
 
 
 async def test_a_zero_limit_is_a_configuration_error() -> None:
@@ -363,8 +364,8 @@ async def test_concurrent_acquires_never_overshoot_the_cap() -> None:
 
 async def test_a_flagged_user_is_held_to_their_tightened_limits_only() -> None:
     ent = entitlement(rpm=8, max_concurrency=4)
-    flagged = limit_policy(ent, org_rpm=0, flagged=True)
-    normal = limit_policy(ent, org_rpm=0, flagged=False)
+    flagged = limit_policy(ent, flagged=True)
+    normal = limit_policy(ent, flagged=False)
 
     slot = await acquire(flagged, user_id=ALICE, now=T0)
     with pytest.raises(RateLimited) as refused:

@@ -40,6 +40,7 @@ ENTITLEMENT = Entitlement(
     modes=frozenset({"auto", "cost", "speed", "quality", "custom"}),
     max_context=1_000_000,
     rpm=60,
+    org_rpm=600,
     max_concurrency=4,
     images_allowed=True,
     denied_categories=frozenset(),

@@ -200,3 +200,37 @@ def test_unknown_rule_condition_never_matches() -> None:
     rules = [rule(1, 1, conditions={"weather": "sunny"}, target_model="big")]
 
     assert decide(request(mode="custom"), rules=rules).model == "mid"
+
+
+def test_explicit_model_is_honoured_without_fallbacks() -> None:
+    decision = decide(request(model="big"))
+
+    assert (decision.model, decision.fallbacks, decision.reason) == (
+        "big",
+        (),
+        "requested by the caller",
+    )
+
+
+def test_explicit_model_outside_the_plan_is_refused_with_the_reason() -> None:
+    free = replace(ENTITLEMENT, plan_name="Free", models=frozenset({"cheap"}))
+
+    decision = decide(request(model="big"), free)
+
+    assert decision.model is None
+    assert decision.refusal_code == "model_not_allowed"
+    assert "not in plan Free" in decision.refusal
+
+
+def test_unknown_explicit_model_is_refused() -> None:
+    assert decide(request(model="nope")).refusal_code == "model_not_found"
+
+
+def test_models_without_a_configured_key_are_excluded() -> None:
+    unkeyed = replace(CHEAP, key_env="CHEAP_KEY", key_configured=False)
+    catalog = Catalog(models=(unkeyed, MID), assistants=CATALOG.assistants)
+
+    decision = route_select(request=request(mode="cost"), catalog=catalog, entitlement=ENTITLEMENT)
+
+    assert decision.model == "mid"
+    assert reasons(decision)["cheap"] == "no API key configured (CHEAP_KEY is not set)"

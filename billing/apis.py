@@ -1,0 +1,94 @@
+"""Plan requests over the API: members ask for a plan or an assistant family; staff decide."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import OpenApiResponse, extend_schema
+from rest_framework import serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from accounts.authentication import request_org
+from accounts.models import Organization, User
+from accounts.selectors import membership_get
+from billing.models import Plan, PlanRequest
+from billing.services import plan_request_create
+
+
+def plan_request_list_visible(*, org: Organization, user: User) -> QuerySet[PlanRequest]:
+    """Owners and admins see all of the organisation's requests; everyone else only their own."""
+    requests = (
+        PlanRequest.objects.for_org(org)
+        .select_related("requested_plan", "user")
+        .order_by("-created_at", "-id")
+    )
+    membership = membership_get(org=org, user=user)
+    if membership is None or not membership.can_manage:
+        requests = requests.filter(user=user)
+    return requests
+
+
+class PlanRequestOutputSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    user = serializers.EmailField(source="user.email")
+    plan = serializers.SlugField(source="requested_plan.slug", allow_null=True)
+    plan_name = serializers.CharField(source="requested_plan.name", allow_null=True)
+    family = serializers.CharField(source="requested_family")
+    reason = serializers.CharField()
+    status = serializers.CharField()
+    created_at = serializers.DateTimeField()
+    decided_at = serializers.DateTimeField(allow_null=True)
+    note = serializers.CharField(help_text="Staff's note on the decision")
+
+    class Meta:
+        ref_name = "PlanRequest"
+
+
+class PlanRequestListCreateApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        plan = serializers.SlugRelatedField(
+            slug_field="slug",
+            queryset=Plan.objects.filter(is_public=True),
+            required=False,
+            allow_null=True,
+            error_messages={"does_not_exist": "No plan '{value}'."},
+            help_text="Plan slug; give this or `family`",
+        )
+        family = serializers.SlugField(
+            max_length=100, required=False, allow_blank=True, help_text="Assistant family slug"
+        )
+        reason = serializers.CharField(max_length=2000, required=False, allow_blank=True)
+
+        class Meta:
+            ref_name = "PlanRequestCreateInput"
+
+    @extend_schema(
+        responses=PlanRequestOutputSerializer(many=True),
+        summary="Plan requests: the caller's own, or all of the organisation's for owners/admins",
+    )
+    def get(self, request: Request) -> Response:
+        requests = plan_request_list_visible(org=request_org(request), user=request.user)
+        return Response(PlanRequestOutputSerializer(requests, many=True).data)
+
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            201: PlanRequestOutputSerializer,
+            400: OpenApiResponse(description="Invalid or already granted; `error.param` names it"),
+            409: OpenApiResponse(description="Already pending; `error.existing_id` is that one"),
+        },
+        summary="Ask for a plan or an assistant family",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        created = plan_request_create(
+            org=request_org(request),
+            user=request.user,
+            plan=data.get("plan"),
+            family=data.get("family", ""),
+            reason=data.get("reason", ""),
+        )
+        return Response(PlanRequestOutputSerializer(created).data, status=status.HTTP_201_CREATED)

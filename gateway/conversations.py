@@ -1,0 +1,100 @@
+"""Conversations and their messages: history for the provider, and what a chat appends."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from accounts.models import Organization, User
+from accounts.tenancy import get_for_org
+from gateway.models import Conversation, Message, MessageRole
+from gateway.providers.base import ChatMessage
+from routing.models import Assistant
+
+TITLE_LENGTH = 60
+CHARS_PER_TOKEN = 4
+
+
+def _tokens(text: str) -> int:
+    return max(1, len(text) // CHARS_PER_TOKEN)
+
+
+def conversation_get(*, org: Organization, user: User, conversation_id: int) -> Conversation:
+    """The user's own conversation in `org`, or 404 (another member's is 404 too)."""
+    return get_for_org(Conversation.objects.filter(user=user), org=org, pk=conversation_id)
+
+
+def history_for(*, org: Organization, user: User, conversation_id: int | None) -> list[ChatMessage]:
+    if conversation_id is None:
+        return []
+    conversation = conversation_get(org=org, user=user, conversation_id=conversation_id)
+    rows = Message.objects.for_org(org).filter(conversation=conversation).order_by("created_at")
+    return [ChatMessage(role=m.role, content=m.content) for m in rows if m.content]
+
+
+def conversation_open(
+    *,
+    org: Organization,
+    user: User,
+    conversation_id: int | None,
+    assistant_family: str,
+    first_prompt: str,
+) -> int:
+    """The conversation this chat appends to: the given one, or a new one titled by the prompt."""
+    if conversation_id is not None:
+        return conversation_get(org=org, user=user, conversation_id=conversation_id).pk
+    title = " ".join(first_prompt.split())[:TITLE_LENGTH]
+    assistant = Assistant.objects.filter(family=assistant_family).first()
+    return Conversation.objects.create(
+        organization=org, user=user, assistant=assistant, title=title
+    ).pk
+
+
+def message_add(
+    *,
+    org: Organization,
+    conversation_id: int,
+    role: str,
+    content: str,
+    model_call_id: int | None = None,
+    incomplete: bool = False,
+) -> Message:
+    message = Message.objects.create(
+        organization=org,
+        conversation_id=conversation_id,
+        role=role,
+        content=content,
+        model_call_id=model_call_id,
+        incomplete=incomplete,
+    )
+    Conversation.objects.filter(pk=conversation_id).update(updated_at=message.created_at)
+    return message
+
+
+def system_prompt(assistant_family: str) -> str:
+    prompt = Assistant.objects.filter(family=assistant_family).values_list(
+        "system_prompt", flat=True
+    )
+    return prompt.first() or ""
+
+
+def trimmed(
+    *,
+    system: str,
+    history: Sequence[ChatMessage],
+    latest: ChatMessage,
+    context_window: int,
+    reserve: int,
+) -> tuple[ChatMessage, ...]:
+    """System prompt + the most recent history that fits + the latest message.
+
+    Oldest turns go first; the system prompt and the latest message always stay.
+    """
+    head = (ChatMessage(role=MessageRole.SYSTEM, content=system),) if system else ()
+    budget = context_window - reserve - _tokens(latest.content) - _tokens(system)
+    kept: list[ChatMessage] = []
+    for message in reversed(history):
+        budget -= _tokens(message.content)
+        if budget < 0:
+            break
+        kept.append(message)
+    return (*head, *reversed(kept), latest)

@@ -1,0 +1,181 @@
+"""A circuit breaker per provider, kept in Redis so every web process sees the same state.
+
+closed --(BREAKER_FAILURE_THRESHOLD consecutive failures)--> open for BREAKER_COOLDOWN_SECONDS
+--> half-open: one trial call at a time --> a success closes it, a failure opens it again.
+
+Keys, all under `sb:breaker:`:
+  failures        hash, provider -> consecutive failures
+  open            hash, provider -> end of the cool-down, in ms by Redis' clock
+  trial:<slug>    the half-open trial's lock (SET NX), expiring in case its outcome is lost
+
+Every decision that reads then writes runs as one Lua script, so concurrent callers cannot
+both take the trial, and time comes from Redis (TIME) so hosts with skewed clocks agree.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+import redis
+import redis.asyncio
+from django.conf import settings
+
+PREFIX = "sb:breaker:"
+FAILURES = PREFIX + "failures"
+OPEN = PREFIX + "open"
+
+# ARGV[1] is the time in ms, or "" for Redis' own clock (tests pin it).
+_NOW_MS = """
+local now = tonumber(ARGV[1])
+if not now then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+"""
+# KEYS: open, trial lock. ARGV: now, provider, trial lock ttl (ms).
+_ALLOWS = (
+    _NOW_MS
+    + """
+local open_until = redis.call('HGET', KEYS[1], ARGV[2])
+if not open_until then return 1 end
+if now < tonumber(open_until) then return 0 end
+if redis.call('SET', KEYS[2], '1', 'NX', 'PX', ARGV[3]) then return 1 end
+return 0
+"""
+)
+# KEYS: failures, open, trial lock. ARGV: now, provider, threshold, cool-down (ms).
+# Returns 1 when this failure opened the breaker.
+_FAILURE = (
+    _NOW_MS
+    + """
+local failures = redis.call('HINCRBY', KEYS[1], ARGV[2], 1)
+local open_until = redis.call('HGET', KEYS[2], ARGV[2])
+if open_until and now < tonumber(open_until) then return 0 end
+if open_until or failures >= tonumber(ARGV[3]) then
+  redis.call('HSET', KEYS[2], ARGV[2], now + tonumber(ARGV[4]))
+  redis.call('DEL', KEYS[3])
+  return 1
+end
+return 0
+"""
+)
+# KEYS: open. ARGV: now. The providers in their cool-down (half-open ones are not listed).
+_OPEN_PROVIDERS = (
+    _NOW_MS
+    + """
+local entries = redis.call('HGETALL', KEYS[1])
+local result = {}
+for i = 1, #entries, 2 do
+  if now < tonumber(entries[i + 1]) then table.insert(result, entries[i]) end
+end
+return result
+"""
+)
+
+
+@dataclass(frozen=True)
+class _AsyncRedis:
+    client: redis.asyncio.Redis
+    allows: Any  # redis.commands.core.AsyncScript
+    failure: Any
+
+
+# Async clients are bound to the loop that made them: one per (loop, REDIS_URL).
+_async_clients: dict[tuple[asyncio.AbstractEventLoop, str], _AsyncRedis] = {}
+_sync_clients: dict[str, tuple[redis.Redis, Any]] = {}
+
+
+def _threshold() -> int:
+    return int(getattr(settings, "BREAKER_FAILURE_THRESHOLD", 5))
+
+
+def _ms(seconds: float) -> int:
+    return max(1, int(seconds * 1000))
+
+
+def _cooldown_ms() -> int:
+    return _ms(float(getattr(settings, "BREAKER_COOLDOWN_SECONDS", 30)))
+
+
+def _trial_ms() -> int:
+    # Longer than a trial needs to reach its first token (Timeouts.first_byte is 30 s), so a
+    # slow trial keeps its lock; short enough that a lost outcome does not stall the provider.
+    return _ms(float(getattr(settings, "BREAKER_TRIAL_SECONDS", 30)))
+
+
+def _now_ms(now: datetime | None) -> str:
+    return "" if now is None else str(int(now.timestamp() * 1000))
+
+
+def _trial_key(provider: str) -> str:
+    return f"{PREFIX}trial:{provider}"
+
+
+def _async_redis() -> _AsyncRedis:
+    loop = asyncio.get_running_loop()
+    key = (loop, settings.REDIS_URL)
+    conn = _async_clients.get(key)
+    if conn is None:
+        for stale in [k for k in _async_clients if k[0].is_closed()]:
+            del _async_clients[stale]
+        client = redis.asyncio.Redis.from_url(settings.REDIS_URL, decode_responses=True)
+        conn = _AsyncRedis(
+            client, client.register_script(_ALLOWS), client.register_script(_FAILURE)
+        )
+        _async_clients[key] = conn
+    return conn
+
+
+async def breaker_allows(provider: str, *, now: datetime | None = None) -> bool:
+    """Closed: yes. Open: no until the cool-down ends. Half-open: yes to one caller at a time.
+
+    The half-open trial holds a lock (SET NX) until its outcome is recorded or the lock
+    expires (BREAKER_TRIAL_SECONDS). `now` pins the clock for tests; Redis' clock otherwise.
+    """
+    conn = _async_redis()
+    keys = [OPEN, _trial_key(provider)]
+    allowed = await conn.allows(keys=keys, args=[_now_ms(now), provider, _trial_ms()])
+    return bool(allowed)
+
+
+async def breaker_record_success(provider: str) -> None:
+    """Close the breaker and reset its failure count (atomic, MULTI)."""
+    async with _async_redis().client.pipeline(transaction=True) as pipe:
+        pipe.hdel(FAILURES, provider)
+        pipe.hdel(OPEN, provider)
+        pipe.delete(_trial_key(provider))
+        await pipe.execute()
+
+
+async def breaker_record_failure(provider: str, *, now: datetime | None = None) -> bool:
+    """Count a consecutive failure; True when this one opened (or re-opened) the breaker.
+
+    A failed half-open trial re-opens it at once; failures while open keep its cool-down.
+    """
+    conn = _async_redis()
+    keys = [FAILURES, OPEN, _trial_key(provider)]
+    args = [_now_ms(now), provider, _threshold(), _cooldown_ms()]
+    return bool(await conn.failure(keys=keys, args=args))
+
+
+def breaker_open_providers(*, now: datetime | None = None) -> frozenset[str]:
+    """Providers in their cool-down, for the policy engine's `down_providers`; one round trip.
+
+    Half-open providers are left out, so routing still sends them the trial call.
+    """
+    url = settings.REDIS_URL
+    if url not in _sync_clients:
+        client = redis.Redis.from_url(url, decode_responses=True)
+        _sync_clients[url] = (client, client.register_script(_OPEN_PROVIDERS))
+    _, script = _sync_clients[url]
+    return frozenset(script(keys=[OPEN], args=[_now_ms(now)]))
+
+
+async def breaker_aclose() -> None:
+    """Close the running loop's Redis client (at shutdown, after a test)."""
+    loop = asyncio.get_running_loop()
+    for key in [k for k in _async_clients if k[0] is loop]:
+        await _async_clients.pop(key).client.aclose()
