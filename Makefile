@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
 
-.PHONY: install services migrate seed run test lint format check-deploy bench-precheck stop-services clean
+.PHONY: install services migrate seed run test lint format check-deploy bench-precheck bench-gateway stop-services clean
 
 install: $(VENV)/.installed
 
@@ -51,6 +51,9 @@ test: lint check-deploy
 
 bench-precheck: install
 	$(PY) benchmarks/precheck.py
+
+bench-gateway: services
+	$(PY) benchmarks/gateway.py
 
 stop-services:
 	$(PY) -m gateway.embedded stop

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q, Sum
+from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -11,6 +11,7 @@ from billing.errors import NoActivePlan
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     CreditLedger,
+    PlanRequest,
     Subscription,
     UserEntitlement,
 )
@@ -67,4 +68,14 @@ def entitlement_get(*, org: Organization, user: User, now: datetime | None = Non
         credits_left=credit_balance(org=org),
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
+    )
+
+
+def plan_request_list(*, org: Organization, user: User) -> QuerySet[PlanRequest]:
+    """The user's own plan requests in `org`, newest first (what the usage and chat pages show)."""
+    return (
+        PlanRequest.objects.for_org(org)
+        .filter(user=user)
+        .select_related("requested_plan")
+        .order_by("-created_at", "-id")
     )

@@ -15,7 +15,6 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
@@ -26,6 +25,7 @@ from accounts.models import ApiKey, Organization, User
 from accounts.selectors import api_key_get_active
 from accounts.services import api_key_touch
 from billing.selectors import entitlement_get
+from gateway.db import db_step
 from gateway.errors import ApplicationError, error_body, first_field_error
 from gateway.pipeline import (
     ChatEvent,
@@ -202,7 +202,7 @@ def chat_event_payload(event: ChatEvent) -> tuple[str, dict[str, Any]]:
 @_guarded
 async def chat_api(request: HttpRequest) -> HttpResponse:
     """Route and answer one message; SSE events, or one JSON object with `stream: false`."""
-    org, user, api_key = await sync_to_async(_authenticate)(request, allow_session=True)
+    org, user, api_key = await db_step(_authenticate)(request, allow_session=True)
     data = _parse(ChatInput, request)
     chat = ChatRequest(
         org=org,
@@ -285,7 +285,7 @@ def _v1_has_images(messages: list[Any]) -> bool:
 @_guarded
 async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
     """OpenAI's chat completions; `model: "auto"` lets Switchboard route."""
-    org, user, api_key = await sync_to_async(_authenticate)(request, allow_session=False)
+    org, user, api_key = await db_step(_authenticate)(request, allow_session=False)
     raw = json.loads(request.body or b"{}") if request.body else {}
     data = _parse(V1ChatInput, request)
     messages = tuple(
@@ -302,7 +302,7 @@ async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
         max_tokens=data.get("max_completion_tokens") or data.get("max_tokens"),
         temperature=data.get("temperature"),
         has_images=_v1_has_images(raw.get("messages", [])) if isinstance(raw, dict) else False,
-        use_assistant_prompt=False,
+        product_chat=False,
     )
     prepared = await chat_prepare(chat)
     completion_id = f"chatcmpl-{chat.request_id}"
@@ -391,8 +391,8 @@ async def _v1_json(
 @_guarded
 async def v1_models(request: HttpRequest) -> HttpResponse:
     """The models the key's plan can use, plus `auto`, in OpenAI's list shape."""
-    org, user, _ = await sync_to_async(_authenticate)(request, allow_session=False)
-    available = await sync_to_async(_available_models)(org, user)
+    org, user, _ = await db_step(_authenticate)(request, allow_session=False)
+    available = await db_step(_available_models)(org, user)
     created = int(time.time())
     data = [{"id": "auto", "object": "model", "created": created, "owned_by": "switchboard"}]
     data += [

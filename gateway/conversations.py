@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from django.core.exceptions import ValidationError
+
 from accounts.models import Organization, User
 from accounts.tenancy import get_for_org
 from gateway.models import Conversation, Message, MessageRole
@@ -98,3 +100,44 @@ def trimmed(
             break
         kept.append(message)
     return (*head, *reversed(kept), latest)
+
+
+# The chat page: a user's conversations, one thread, rename and delete. Each goes through
+# conversation_get (or filters on user and org), so another member's chats stay invisible.
+
+TITLE_MAX = 200
+
+
+def conversation_list(*, org: Organization, user: User) -> list[Conversation]:
+    """The user's conversations in `org`, most recently active first."""
+    rows = Conversation.objects.for_org(org).filter(user=user)
+    return list(rows.select_related("assistant").order_by("-updated_at", "-id"))
+
+
+def message_list(*, org: Organization, conversation: Conversation) -> list[Message]:
+    """The thread as shown: user and assistant turns, oldest first, with the answering model."""
+    rows = Message.objects.for_org(org).filter(conversation=conversation)
+    rows = rows.exclude(role=MessageRole.SYSTEM).select_related("model_call__model")
+    return list(rows.order_by("created_at", "id"))
+
+
+def conversation_rename(
+    *, org: Organization, user: User, conversation_id: int, title: str
+) -> Conversation:
+    """Give the user's conversation a new title (whitespace folded); 404 for anyone else's."""
+    conversation = conversation_get(org=org, user=user, conversation_id=conversation_id)
+    title = " ".join(title.split())[:TITLE_MAX]
+    if not title:
+        raise ValidationError("Give the conversation a title.")
+    conversation.title = title
+    # Not `updated_at`: renaming should not move the conversation to the top of the list.
+    Conversation.objects.filter(pk=conversation.pk).update(title=title)
+    return conversation
+
+
+def conversation_delete(*, org: Organization, user: User, conversation_id: int) -> None:
+    """Delete the user's conversation and its messages; 404 for anyone else's.
+
+    Model calls and usage keep their rows (their FK is SET_NULL): billing history stays.
+    """
+    conversation_get(org=org, user=user, conversation_id=conversation_id).delete()

@@ -18,7 +18,6 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from decimal import Decimal
 
-from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.utils import timezone
 
@@ -27,6 +26,7 @@ from billing.errors import InsufficientCredits
 from billing.selectors import entitlement_get
 from billing.types import Entitlement
 from gateway import conversations
+from gateway.db import db_step
 from gateway.errors import ApplicationError
 from gateway.limits import StreamSlot, limit_policy, limits_acquire, slot_release
 from gateway.providers.base import (
@@ -89,7 +89,9 @@ class ChatRequest:
     temperature: float | None = None
     conversation_id: int | None = None
     has_images: bool = False
-    use_assistant_prompt: bool = True  # /v1 callers bring their own system prompt
+    # Our own chat (the API and the browser) keeps conversations and speaks with the
+    # assistant's system prompt; /v1 callers are stateless and bring their own.
+    product_chat: bool = True
 
 
 @dataclass
@@ -166,7 +168,7 @@ def estimate_tokens(text: str) -> int:
 
 async def chat_prepare(request: ChatRequest) -> PreparedChat:
     """Refuse early (429, 400, 402, 403) or return a chat ready to stream, holding a slot."""
-    entitlement, flagged = await sync_to_async(_entitlement)(request)
+    entitlement, flagged = await db_step(_entitlement)(request)
     deadline_seconds = settings.CHAT_DEADLINE_SECONDS
     slot = await limits_acquire(
         org_id=request.org.pk,
@@ -176,7 +178,7 @@ async def chat_prepare(request: ChatRequest) -> PreparedChat:
         slot_ttl_seconds=deadline_seconds + 30,
     )
     try:
-        prepared = await sync_to_async(_precheck_and_route)(request, entitlement, slot)
+        prepared = await db_step(_precheck_and_route)(request, entitlement, slot)
     except BaseException:
         await slot_release(slot)
         raise
@@ -230,19 +232,21 @@ def _precheck_and_route(
     if decision is None or assistant is None:  # only blocked outcomes lack them
         raise NoRouteAvailable("The request could not be routed.")
     _refuse_unroutable(decision)
-    conversation_id = conversations.conversation_open(
-        org=request.org,
-        user=request.user,
-        conversation_id=request.conversation_id,
-        assistant_family=assistant.family,
-        first_prompt=prompt,
-    )
-    conversations.message_add(
-        org=request.org, conversation_id=conversation_id, role="user", content=prompt
-    )
+    conversation_id = None
+    if request.product_chat:
+        conversation_id = conversations.conversation_open(
+            org=request.org,
+            user=request.user,
+            conversation_id=request.conversation_id,
+            assistant_family=assistant.family,
+            first_prompt=prompt,
+        )
+        conversations.message_add(
+            org=request.org, conversation_id=conversation_id, role="user", content=prompt
+        )
     by_slug = {m.slug: m for m in catalog.models}
     targets = [by_slug[slug] for slug in (decision.model, *decision.fallbacks) if slug]
-    system = conversations.system_prompt(assistant.family) if request.use_assistant_prompt else ""
+    system = conversations.system_prompt(assistant.family) if request.product_chat else ""
     messages = conversations.trimmed(
         system=system,
         history=context,
@@ -351,7 +355,7 @@ class _Attempt:
         self.ttft_ms: int | None = None
 
     async def events(self) -> AsyncIterator[ChatEvent]:
-        self.call_id = await sync_to_async(self._start)()
+        self.call_id = await db_step(self._start)()
         reported: Usage | None = None
         try:
             async for item in self._provider_stream():
@@ -427,11 +431,11 @@ class _Attempt:
     async def _on_delta(self, text: str) -> None:
         if not self.text:
             self.ttft_ms = int((time.monotonic() - self.started) * 1000)
-            await sync_to_async(metering.model_call_mark_streaming)(call_id=self.call_id)
+            await db_step(metering.model_call_mark_streaming)(call_id=self.call_id)
             await breaker_record_success(self.target.provider)
         self.text.append(text)
         if len(self.text) % PROGRESS_EVERY == 0:
-            await sync_to_async(metering.model_call_update_progress)(
+            await db_step(metering.model_call_update_progress)(
                 call_id=self.call_id,
                 output_tokens=self._output_estimate(),
                 input_tokens=self.prepared.decision.input_tokens,
@@ -443,7 +447,7 @@ class _Attempt:
     async def _fail(self, error: ProviderError) -> None:
         if error.kind in BREAKER_KINDS:
             await breaker_record_failure(self.target.provider)
-        await sync_to_async(metering.model_call_fail)(
+        await db_step(metering.model_call_fail)(
             call_id=self.call_id, error=str(error), latency_ms=self._elapsed_ms()
         )
 
@@ -478,7 +482,7 @@ class _Attempt:
         output_tokens = (
             getattr(reported, "output_tokens", None) if not incomplete else None
         ) or self._output_estimate()
-        billed = await sync_to_async(self._finish)(status, input_tokens, output_tokens, incomplete)
+        billed = await db_step(self._finish)(status, input_tokens, output_tokens, incomplete)
         credits = billed.display_cost if billed else Decimal(0)
         return UsageEvent(input_tokens, output_tokens, credits, incomplete)
 
@@ -497,7 +501,7 @@ class _Attempt:
             ttft_ms=self.ttft_ms,
             incomplete=incomplete,
         )
-        if self.text:
+        if self.text and self.prepared.conversation_id is not None:
             conversations.message_add(
                 org=request.org,
                 conversation_id=self.prepared.conversation_id,

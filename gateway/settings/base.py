@@ -41,7 +41,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
 def database_config() -> dict[str, Any]:
     url = os.environ.get("DATABASE_URL", "").strip() or embedded.postgres_url()
     try:
-        config = dj_database_url.parse(url, conn_max_age=env_int("DB_CONN_MAX_AGE", 60))
+        config = dj_database_url.parse(url)
     except ValueError:
         config = {}
     # The URL may hold a password, so the message names the variable but never echoes it.
@@ -50,6 +50,14 @@ def database_config() -> dict[str, Any]:
             "DATABASE_URL is malformed: expected postgres://USER:PASSWORD@HOST:PORT/NAME"
         )
     config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+    # A connection pool per process (psycopg_pool): under ASGI every request runs its ORM
+    # calls in its own thread, so persistent per-thread connections would pile up; the
+    # pool caps them and saves a connect per request.
+    config.setdefault("OPTIONS", {})["pool"] = {
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+    }
     return config
 
 
@@ -205,6 +213,7 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / ".data" / "media")
 MEDIA_URL = "media/"
 WHITENOISE_USE_FINDERS = DEBUG
+
 
 def env_float(name: str, default: float) -> float:
     value = os.environ.get(name, "").strip()

@@ -15,7 +15,7 @@ import pytest
 from billing.models import CreditLedger, LedgerKind, Plan
 from billing.selectors import credit_balance
 from gateway.models import Message
-from gateway.providers.breaker import breaker_record_failure
+from gateway.providers.breaker import breaker_aclose, breaker_record_failure
 from tests.conftest import make_tenant
 from tests.gateway.conftest import BACKUP_MODEL, Live
 from usage.models import CallStatus, CostRecord, ModelCall, UsageRecord
@@ -143,6 +143,7 @@ def test_open_breaker_routes_around_the_provider(live: Live) -> None:
     async def open_breaker() -> None:
         for _ in range(5):
             await breaker_record_failure("simulator")
+        await breaker_aclose()
 
     asyncio.run(open_breaker())
 
