@@ -7,7 +7,7 @@ from typing import Any
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from gateway import embedded
+from gateway import embedded, openapi
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -144,10 +144,17 @@ CACHES = {
         "KEY_PREFIX": "sb",
     }
 }
+# channels-redis waits on BZPOPMIN for 5 s at a time, and redis-py 8's default socket
+# timeout is also 5 s: without a longer read timeout an idle WebSocket's consumer dies with
+# a redis TimeoutError (and the browser sees the connection drop).
+CHANNEL_LAYER_SOCKET_TIMEOUT = 30
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
-        "CONFIG": {"hosts": [REDIS_URL], "prefix": "sb:channels"},
+        "CONFIG": {
+            "hosts": [{"address": REDIS_URL, "socket_timeout": CHANNEL_LAYER_SOCKET_TIMEOUT}],
+            "prefix": "sb:channels",
+        },
     }
 }
 
@@ -200,6 +207,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "AI model routing: precheck, routing, chat and usage.",
     "VERSION": "0.1.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    "APPEND_PATHS": openapi.PATHS,
+    "APPEND_COMPONENTS": dict(openapi.COMPONENTS),
 }
 
 LANGUAGE_CODE = "en-us"

@@ -15,6 +15,8 @@ def test_openapi_schema_is_valid_and_lists_the_api(tmp_path: Path) -> None:
 
     paths = yaml.safe_load(out.read_text())["paths"]
     assert {"/api/me", "/api/keys", "/api/keys/{key_id}/revoke"} <= set(paths)
+    assert {"/api/ai/chat", "/api/ai/precheck", "/api/ai/models"} <= set(paths)
+    assert {"/v1/chat/completions", "/v1/models"} <= set(paths)
 
 
 def test_schema_is_served_to_signed_in_callers(client, tenant) -> None:

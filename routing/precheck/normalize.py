@@ -1,0 +1,294 @@
+"""Prompt normalizer: the first precheck stage.
+
+Every later stage (exact cache, shield, classifier) sees `NormalizedPrompt.text`, so two
+prompts that differ only by invisible characters, compatibility forms, look-alike letters
+or spacing share one text and one cache key. Embedded encoded runs (base64, hex, URL
+escapes, rot13, Unicode tag / variation-selector smuggling) are decoded into `decoded` so
+the shield can rescan them.
+
+Pure Python, no Django import: the benchmark runs it without settings. Every pass is a
+C-level regex, translate or codec call over the text, so the cost stays linear; decoding
+is capped in candidates and output size so a hostile 1 MB prompt stays cheap.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import codecs
+import hashlib
+import itertools
+import re
+import unicodedata
+from collections.abc import Iterator
+from dataclasses import dataclass
+from urllib.parse import unquote
+
+MAX_DECODED_ITEMS = 16
+MAX_DECODED_CHARS = 16_384
+# A single candidate longer than this is decoded only up to the cap.
+MAX_CANDIDATE_CHARS = 8_192
+MIN_ENCODED_CHARS = 16
+
+
+@dataclass(frozen=True)
+class NormalizedPrompt:
+    text: str
+    sha256: str
+    decoded: tuple[str, ...] = ()
+
+
+def normalize(raw: str) -> NormalizedPrompt:
+    """Canonical text, its SHA-256 and the texts hidden in encoded runs; never raises."""
+    hidden = _invisible_payloads(raw)
+    text = clean(raw)
+    decoded = _decode_all(text, hidden)
+    digest = hashlib.sha256(text.encode("utf-8")).hexdigest()
+    return NormalizedPrompt(text=text, sha256=digest, decoded=decoded)
+
+
+def clean(raw: str) -> str:
+    """The canonical form without decoding: NFKC, invisibles dropped, look-alikes folded."""
+    if raw.isascii():
+        return _clean_ascii(raw)
+    text = _SURROGATES.sub("", _LINE_BREAK.sub("\n", raw))
+    # Invisibles go before NFKC too: one between a letter and its mark would otherwise
+    # block the composition, and the result would change on a second pass.
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKC", text)
+    text = _INVISIBLE.sub("", text)
+    text = _fold_confusables(text)
+    text = _STACKED_MARKS.sub("", text)
+    text = _SPACES.sub(" ", text)
+    return _NEWLINES.sub("\n", text).strip()
+
+
+def _clean_ascii(text: str) -> str:
+    # The common case, kept cheap: each pass runs only when its characters are present.
+    if "\r" in text or "\x0b" in text or "\x0c" in text:
+        text = _LINE_BREAK.sub("\n", text)
+    if not text.isprintable():
+        text = _ASCII_CONTROL.sub("", text)
+    if "  " in text or "\n" in text or "\t" in text:
+        text = _NEWLINES.sub("\n", _SPACES.sub(" ", text))
+    return text.strip()
+
+
+# --- invisible and control characters -----------------------------------------------------
+
+# Tabs need no entry: the space-collapsing pass below folds them with other blanks.
+_LINE_BREAK = re.compile("[\r\x0b\x0c\x85\u2028\u2029]")
+_SURROGATES = re.compile("[\ud800-\udfff]")
+_ASCII_CONTROL = re.compile("[\x00-\x08\x0e-\x1f\x7f]")
+# Zero-width, bidi controls, fillers, variation selectors, tag characters and C0/C1
+# controls. ZWJ/ZWNJ go too: they change emoji and some scripts' rendering but not the
+# words, and leaving them in would let "ig\u200dnore" dodge every rule and the cache key.
+_INVISIBLE = re.compile(
+    "[\x00-\x08\x0e-\x1f\x7f-\x9f\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5"
+    "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
+    "\uffa0\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
+)
+_SPACES = re.compile(r"[^\S\n]+")
+_NEWLINES = re.compile(r" ?\n[\s]*")
+# Combining marks NFKC could not compose onto an ASCII letter ("i̴g̴n̴o̴r̴e̴"): pure
+# obfuscation. Marks on non-ASCII letters stay, since many scripts need them.
+_STACKED_MARKS = re.compile("(?<=[A-Za-z])[\u0300-\u036f\u0489\u1ab0-\u1aff\u20d0-\u20ff]+")
+
+
+# --- confusables ----------------------------------------------------------------------------
+
+# Cyrillic, Greek, Armenian and IPA letters that render like ASCII letters. Fullwidth and
+# mathematical alphanumerics need no entry: NFKC already folds them.
+_CONFUSABLES = {
+    "а": "a", "в": "b", "е": "e", "ё": "e", "і": "i", "ї": "i", "ј": "j", "к": "k",
+    "м": "m", "н": "h", "о": "o", "р": "p", "с": "c", "т": "t", "у": "y", "х": "x",
+    "ѕ": "s", "ԁ": "d", "һ": "h", "ԛ": "q", "ԝ": "w", "ӏ": "l", "ɡ": "g", "ɑ": "a",
+    "А": "A", "В": "B", "Е": "E", "Ѕ": "S", "І": "I", "Ј": "J", "К": "K", "М": "M",
+    "Н": "H", "О": "O", "Р": "P", "С": "C", "Т": "T", "Х": "X", "У": "Y", "Ү": "Y",
+    "Ԛ": "Q", "Ԝ": "W", "Ӏ": "I",
+    "α": "a", "γ": "y", "ε": "e", "ι": "i", "κ": "k", "ν": "v", "ο": "o", "ρ": "p",
+    "τ": "t", "υ": "u", "χ": "x", "ω": "w",
+    "Α": "A", "Β": "B", "Ε": "E", "Ζ": "Z", "Η": "H", "Ι": "I", "Κ": "K", "Μ": "M",
+    "Ν": "N", "Ο": "O", "Ρ": "P", "Τ": "T", "Υ": "Y", "Χ": "X",
+    "օ": "o", "ս": "u", "հ": "h", "ո": "n", "ց": "g", "Տ": "S", "Օ": "O",
+}  # fmt: skip
+_CONFUSABLE_TABLE = str.maketrans(_CONFUSABLES)
+_CONF_CLASS = "".join(sorted(_CONFUSABLES))
+_HAS_CONFUSABLE = re.compile(f"[{_CONF_CLASS}]")
+# A word mixing ASCII letters with look-alikes is folded. Anchored on \b so each word is
+# tried once: the lookaheads never rescan the inside of a long word.
+_MIXED_WORD = re.compile(rf"\b(?=\w*[A-Za-z])(?=\w*[{_CONF_CLASS}])\w+")
+_PURE_WORD = re.compile(rf"\b[{_CONF_CLASS}]+\b")
+# Greek or Cyrillic letters that have no ASCII look-alike: their presence means real
+# Greek/Russian text, whose words must stay as they are.
+_REAL_GREEK_CYRILLIC = re.compile(f"(?![{_CONF_CLASS}])[\u0370-\u03ff\u0400-\u04ff]")
+
+
+def _fold_word(match: re.Match[str]) -> str:
+    return match.group().translate(_CONFUSABLE_TABLE)
+
+
+def _fold_confusables(text: str) -> str:
+    if not _HAS_CONFUSABLE.search(text):
+        return text
+    text, mixed = _MIXED_WORD.subn(_fold_word, text)
+    if mixed and _REAL_GREEK_CYRILLIC.search(text) is None:
+        # Someone is already disguising English, and no real Greek or Russian word is
+        # around: a word spelled entirely in look-alikes ("ѕуѕтем") is part of the disguise.
+        # Without that evidence a quoted "мама" stays Russian.
+        text = _PURE_WORD.sub(_fold_word, text)
+    return text
+
+
+# --- decoding -------------------------------------------------------------------------------
+
+_TAG_RUN = re.compile("[\U000e0020-\U000e007e]{4,}")
+_SELECTOR_RUN = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{4,}")
+
+
+def _invisible_payloads(raw: str) -> list[str]:
+    """ASCII hidden in Unicode tag characters or in variation selectors (one byte each)."""
+    if raw.isascii():
+        return []
+    found = [m.group().translate(_TAG_TO_ASCII) for m in _limited(_TAG_RUN.finditer(raw))]
+    for m in _limited(_SELECTOR_RUN.finditer(raw)):
+        data = bytes(_selector_byte(ch) for ch in m.group()[:MAX_CANDIDATE_CHARS])
+        text = data.decode("utf-8", errors="replace")
+        if _looks_like_text(text):
+            found.append(text)
+    return found
+
+
+_TAG_TO_ASCII = {cp: cp - 0xE0000 for cp in range(0xE0020, 0xE007F)}
+
+
+def _selector_byte(ch: str) -> int:
+    cp = ord(ch)
+    return cp - 0xFE00 if cp <= 0xFE0F else cp - 0xE0100 + 16
+
+
+_BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
+_HEX_RUN = re.compile(r"(?:(?:0x|\\x)?[0-9A-Fa-f]{2}(?:, ?|[ :])?){8,}")
+# Hex of text interleaves digits and letters ("69676e"); prose and plain numbers rarely do.
+_HEX_HINT = re.compile(r"[0-9][a-fA-F]|[a-fA-F][0-9]|\\x|0x")
+_HEX_NOISE = re.compile(r"0x|\\x|[ ,:]")
+_URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
+_B64_URLSAFE = str.maketrans("-_", "+/")
+
+
+def _decode_all(text: str, hidden: list[str]) -> tuple[str, ...]:
+    out: dict[str, None] = {}
+    budget = MAX_DECODED_CHARS
+    frontier = [text]
+    # Two levels catch a payload wrapped twice (URL-escaped base64, base64 of hex).
+    for depth in range(2):
+        found = itertools.chain(hidden if depth == 0 else (), *map(_decode_runs, frontier))
+        frontier = []
+        for item in found:
+            item = clean(item[:budget])
+            if not item or item in out or item == text:
+                continue
+            out[item] = None
+            frontier.append(item)
+            budget -= len(item)
+            if budget <= 0 or len(out) >= MAX_DECODED_ITEMS:
+                return tuple(out)
+    return tuple(out)
+
+
+def _decode_runs(text: str) -> Iterator[str]:
+    for finder in (_base64_payloads, _hex_payloads, _url_payloads, _rot13_payloads):
+        yield from finder(text)
+
+
+def _limited(matches: Iterator[re.Match[str]], limit: int = 64) -> Iterator[re.Match[str]]:
+    for count, match in enumerate(matches):
+        if count >= limit:
+            return
+        yield match
+
+
+def _base64_payloads(text: str) -> Iterator[str]:
+    for m in _limited(_BASE64_RUN.finditer(text)):
+        run = m.group().rstrip("=")[:MAX_CANDIDATE_CHARS]
+        # Real base64 of text mixes cases; a long plain word or a path does not.
+        if run.islower() or run.isupper() or run.isdigit():
+            continue
+        if len(run) % 4 == 1:
+            run = run[:-1]
+        try:
+            data = base64.b64decode(run.translate(_B64_URLSAFE) + "=" * (-len(run) % 4))
+        except (binascii.Error, ValueError):
+            continue
+        yield from _as_text(data)
+
+
+def _hex_payloads(text: str) -> Iterator[str]:
+    if _HEX_HINT.search(text) is None:
+        return
+    for m in _limited(_HEX_RUN.finditer(text)):
+        digits = _HEX_NOISE.sub("", m.group()[:MAX_CANDIDATE_CHARS])
+        digits = digits[: len(digits) - len(digits) % 2]
+        if len(digits) >= MIN_ENCODED_CHARS:
+            yield from _as_text(bytes.fromhex(digits))
+
+
+def _url_payloads(text: str) -> Iterator[str]:
+    if "%" not in text:
+        return
+    # Whitespace-separated tokens rather than a regex: "\S*%..\S*" would rescan a long
+    # token from every starting position.
+    candidates = (token for token in text.split() if "%" in token)
+    for token in itertools.islice(candidates, 64):
+        token = token[:MAX_CANDIDATE_CHARS]
+        if len(_URL_ESCAPE.findall(token)) < 2:
+            continue
+        decoded = unquote(unquote(token.replace("+", " ")))
+        if decoded != token and _looks_like_text(decoded):
+            yield decoded
+
+
+def _as_text(data: bytes) -> Iterator[str]:
+    try:
+        decoded = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return
+    if _looks_like_text(decoded):
+        yield decoded
+
+
+def _looks_like_text(text: str) -> bool:
+    """Mostly printable and carrying words, so random bytes and binary blobs are dropped."""
+    if len(text) < 4 or sum(ch.isalpha() for ch in text[:64]) < 3:
+        return False
+    if text.isprintable():
+        return True
+    printable = sum(ch.isprintable() or ch in "\n\t" for ch in text)
+    return printable >= 0.9 * len(text)
+
+
+# rot13 is tried on sentence-sized runs and kept only where the rotated run reads as
+# English while the original does not: rot13 of ordinary prose almost never yields these.
+_COMMON_WORDS = frozenset(
+    ("the", "and", "you", "your", "all", "any", "are", "now", "not", "for", "with", "this",
+     "that", "what", "how", "tell", "make", "give", "ignore", "previous", "prior", "instruction",
+     "instructions", "rules", "system", "prompt", "reveal", "forget", "pretend", "mode", "secret",
+     "password", "disregard", "above", "everything", "restrictions", "answer", "print", "show",
+     "please")
+)  # fmt: skip
+_COMMON_WORDS_ROT13 = frozenset(codecs.encode(word, "rot13") for word in _COMMON_WORDS)
+_ASCII_WORD = re.compile("[a-z]+")
+_LETTER_RUN = re.compile(r"[A-Za-z][A-Za-z ,'-]{14,}")
+
+
+def _rot13_payloads(text: str) -> Iterator[str]:
+    low = text.lower()
+    # The keywords in their rot13 form, looked up first: ordinary text has none of them.
+    if len(_COMMON_WORDS_ROT13.intersection(_ASCII_WORD.findall(low))) < 3:
+        return
+    for m in _LETTER_RUN.finditer(low):
+        start, end = m.start(), min(m.end(), m.start() + MAX_CANDIDATE_CHARS)
+        words = _ASCII_WORD.findall(low, start, end)
+        hidden = sum(word in _COMMON_WORDS_ROT13 for word in words)
+        if hidden >= 3 and hidden > 2 * sum(word in _COMMON_WORDS for word in words):
+            yield codecs.encode(text[start:end], "rot13")
