@@ -36,7 +36,6 @@ logger = logging.getLogger(__name__)
 
 OPEN_STATUSES = (CallStatus.PENDING, CallStatus.STREAMING)
 FINAL_STATUSES = (CallStatus.SUCCEEDED, CallStatus.FAILED, CallStatus.CANCELLED)
-DEFAULT_DEADLINE_SECONDS = 300
 RECONCILE_BATCH = 500
 STUCK_ERROR = "Stream did not finish by its deadline; billed the tokens recorded so far."
 PENDING_ERROR = "No response from the provider by the deadline."
@@ -104,7 +103,7 @@ def model_call_start(
     if api_key is not None and api_key.organization_id != org.pk:
         raise ValueError("the API key belongs to another organisation")
     if deadline_at is None:
-        seconds = getattr(settings, "MODEL_CALL_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS)
+        seconds = settings.MODEL_CALL_DEADLINE_SECONDS
         deadline_at = timezone.now() + timedelta(seconds=seconds)
     with transaction.atomic():
         return ModelCall.objects.create(
@@ -263,7 +262,7 @@ def error_redact(error: str) -> str:
 
 
 def _overdue(cutoff: datetime) -> Q:
-    seconds = getattr(settings, "MODEL_CALL_DEADLINE_SECONDS", DEFAULT_DEADLINE_SECONDS)
+    seconds = settings.MODEL_CALL_DEADLINE_SECONDS
     # Rows written without a deadline get the default one, counted from when they started.
     return Q(deadline_at__lt=cutoff) | Q(
         deadline_at__isnull=True, at__lt=cutoff - timedelta(seconds=seconds)
@@ -437,7 +436,7 @@ def abuse_record_blocked_prompt(
     ABUSE_BLOCKED_THRESHOLD (5) blocked prompts within ABUSE_WINDOW_SECONDS (600) raise one
     open flag; while it is open further events raise nothing new.
     """
-    threshold = getattr(settings, "ABUSE_BLOCKED_THRESHOLD", 5)
+    threshold = settings.ABUSE_BLOCKED_THRESHOLD
     return _abuse_event(
         org=org, user=user, kind=AbuseKind.BLOCKED_PROMPTS, threshold=threshold, now=now
     )
@@ -450,9 +449,9 @@ def abuse_record_high_cost_call(
 
     ABUSE_HIGH_COST_THRESHOLD (5) such calls within the window raise one open flag.
     """
-    if display_cost < Decimal(str(getattr(settings, "ABUSE_HIGH_COST_CREDITS", 200))):
+    if display_cost < Decimal(settings.ABUSE_HIGH_COST_CREDITS):
         return None
-    threshold = getattr(settings, "ABUSE_HIGH_COST_THRESHOLD", 5)
+    threshold = settings.ABUSE_HIGH_COST_THRESHOLD
     return _abuse_event(org=org, user=user, kind=AbuseKind.HIGH_COST, threshold=threshold, now=now)
 
 
@@ -499,7 +498,7 @@ def _abuse_event(
         return None
     if count < threshold:
         return None
-    window_minutes = getattr(settings, "ABUSE_WINDOW_SECONDS", 600) // 60
+    window_minutes = settings.ABUSE_WINDOW_SECONDS // 60
     detail = f"{count} {AbuseKind(kind).label.lower().removeprefix('repeated ')}"
     return _abuse_flag_raise(
         org=org, user=user, kind=kind, detail=f"{detail} in {window_minutes} minutes"
@@ -508,7 +507,7 @@ def _abuse_event(
 
 def _abuse_count(*, org: Organization, user: User, kind: str, now: datetime) -> int:
     """Add one event to the user's sliding window (a Redis sorted set) and count it."""
-    window = getattr(settings, "ABUSE_WINDOW_SECONDS", 600)
+    window = settings.ABUSE_WINDOW_SECONDS
     key = _abuse_key(org_id=org.pk, user_id=user.pk, kind=kind)
     score = now.timestamp()
     pipe = _abuse_redis().pipeline(transaction=True)

@@ -89,7 +89,7 @@ _sync_clients: dict[str, tuple[redis.Redis, Any]] = {}
 
 
 def _threshold() -> int:
-    return int(getattr(settings, "BREAKER_FAILURE_THRESHOLD", 5))
+    return settings.BREAKER_FAILURE_THRESHOLD
 
 
 def _ms(seconds: float) -> int:
@@ -97,13 +97,13 @@ def _ms(seconds: float) -> int:
 
 
 def _cooldown_ms() -> int:
-    return _ms(float(getattr(settings, "BREAKER_COOLDOWN_SECONDS", 30)))
+    return _ms(settings.BREAKER_COOLDOWN_SECONDS)
 
 
 def _trial_ms() -> int:
     # Longer than a trial needs to reach its first token (Timeouts.first_byte is 30 s), so a
     # slow trial keeps its lock; short enough that a lost outcome does not stall the provider.
-    return _ms(float(getattr(settings, "BREAKER_TRIAL_SECONDS", 30)))
+    return _ms(settings.BREAKER_TRIAL_SECONDS)
 
 
 def _now_ms(now: datetime | None) -> str:
