@@ -66,6 +66,9 @@ class PrecheckApi(APIView):
         mode = serializers.CharField(required=False, allow_blank=True, help_text=" | ".join(MODES))
         has_images = serializers.BooleanField(required=False, default=False)
 
+        class Meta:
+            ref_name = "PrecheckInput"
+
     @extend_schema(
         request=InputSerializer,
         responses={
@@ -131,3 +134,54 @@ class ModelListApi(APIView):
         return Response(
             {"plan": entitlement.plan_name, "available": available, "unavailable": unavailable}
         )
+
+
+# Staff model activation. These imports were appended with the classes below while other
+# changes to this module were in flight; hoist them into the block at the top on the next edit.
+from django.shortcuts import get_object_or_404  # noqa: E402
+from rest_framework.permissions import IsAdminUser  # noqa: E402
+
+from routing.models import AIModel  # noqa: E402
+from routing.services import aimodel_set_active  # noqa: E402
+
+
+class AIModelActiveSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.CharField()
+    active = serializers.BooleanField()
+
+    class Meta:
+        ref_name = "AIModelActive"
+
+
+def _aimodel_set_active_response(request: Request, model_id: int, *, active: bool) -> Response:
+    model = get_object_or_404(AIModel, pk=model_id)
+    model = aimodel_set_active(model=model, active=active, actor=request.user)
+    return Response(AIModelActiveSerializer(model).data)
+
+
+_STAFF_RESPONSES = {
+    200: AIModelActiveSerializer,
+    403: OpenApiResponse(ErrorSerializer, description="Not platform staff"),
+    404: OpenApiResponse(ErrorSerializer, description="No such model"),
+}
+
+
+class ModelActivateApi(APIView):
+    """Staff: let the router use a model. Audited as `model.activate`; repeating is a no-op."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=None, responses=_STAFF_RESPONSES, summary="Staff: activate a model")
+    def post(self, request: Request, model_id: int) -> Response:
+        return _aimodel_set_active_response(request, model_id, active=True)
+
+
+class ModelDeactivateApi(APIView):
+    """Staff: stop routing to a model. Audited as `model.deactivate`; repeating is a no-op."""
+
+    permission_classes = [IsAdminUser]
+
+    @extend_schema(request=None, responses=_STAFF_RESPONSES, summary="Staff: deactivate a model")
+    def post(self, request: Request, model_id: int) -> Response:
+        return _aimodel_set_active_response(request, model_id, active=False)

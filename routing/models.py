@@ -16,19 +16,8 @@ from pgvector.django import HnswIndex, VectorField
 
 from accounts.tenancy import TenantModel, TenantQuerySet
 from billing.money import price_field
+from routing.types import TASK_TYPES
 
-TASK_TYPES = [
-    "coding",
-    "math",
-    "reasoning",
-    "summarization",
-    "translation",
-    "creative_writing",
-    "extraction",
-    "classification",
-    "chat",
-    "question_answering",
-]
 EMBEDDING_DIMENSIONS = 384
 
 _HTTP_URL = r"^https?://[^\s/:]+(:\d+)?(/\S*)?$"

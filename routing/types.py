@@ -6,6 +6,19 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+TASK_TYPES = (
+    "coding",
+    "math",
+    "reasoning",
+    "summarization",
+    "translation",
+    "creative_writing",
+    "extraction",
+    "classification",
+    "chat",
+    "question_answering",
+)
+
 
 @dataclass(frozen=True)
 class ModelInfo:

@@ -26,18 +26,8 @@ from typing import Any
 
 import numpy as np
 
-TASK_TYPES = (
-    "coding",
-    "math",
-    "reasoning",
-    "summarization",
-    "translation",
-    "creative_writing",
-    "extraction",
-    "classification",
-    "chat",
-    "question_answering",
-)
+from routing.types import TASK_TYPES
+
 COMPLEXITIES = ("low", "medium", "high")
 
 DATA_DIR = Path(__file__).resolve().parents[1] / "data"

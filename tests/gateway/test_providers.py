@@ -25,7 +25,8 @@ from gateway.providers.base import (
 )
 from gateway.providers.clients import aclose_all, adapter_for, client_for, retry_after_seconds
 from gateway.providers.openai_compatible import OpenAICompatibleAdapter
-from tests.gateway.test_simulator import free_port, start_simulator
+from tests.gateway.test_simulator import start_simulator
+from tests.servers import free_port
 
 pytestmark = pytest.mark.anyio
 

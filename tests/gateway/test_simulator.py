@@ -10,11 +10,7 @@ import asyncio
 import base64
 import json
 import math
-import os
-import socket
 import struct
-import subprocess
-import sys
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -24,42 +20,18 @@ from typing import Any
 import httpx
 import pytest
 
+from tests.servers import simulator
+
 ROOT = Path(__file__).resolve().parents[2]
 CHAT = "/v1/chat/completions"
 API_KEY = "sim-test-key-0123456789"
 HELLO = [{"role": "user", "content": "Explain the plan in a few words, please."}]
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def start_simulator(log_path: Path, *args: str) -> Iterator[str]:
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if k != "SIMULATOR_API_KEY"}
-    log = log_path.open("w")
-    process = subprocess.Popen(
-        [sys.executable, "manage.py", "run_simulator", "--port", str(port), *args],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )  # fmt: skip
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                httpx.get(f"{url}/v1/models", timeout=1)
-                break
-            except httpx.TransportError:
-                if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"the simulator did not start: {log_path.read_text()}")
-                time.sleep(0.1)
+    """The simulator without a key from the environment, so tests choose whether it has one."""
+    with simulator(log_path, *args, env={"SIMULATOR_API_KEY": ""}) as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-        log.close()
 
 
 @pytest.fixture(scope="module")
