@@ -14,23 +14,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
-from functools import cache
 from typing import Any
-from uuid import uuid4
 
-import redis
 from django.conf import settings
-from django.core.cache import cache as django_cache
-from django.core.exceptions import PermissionDenied
 from django.db import IntegrityError, transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, Organization, User
-from accounts.services import audit_log_record
 from billing.models import CreditLedger, LedgerKind
 from billing.pricing import benchmark_prices, price_call
-from usage.models import AbuseFlag, AbuseKind, CallStatus, CostRecord, ModelCall, UsageRecord
+from usage.models import CallStatus, CostRecord, ModelCall, UsageRecord
+from usage.services.abuse import abuse_record_high_cost_call
 
 logger = logging.getLogger(__name__)
 
@@ -423,120 +418,3 @@ def _billed_from(usage: UsageRecord, *, created: bool) -> BilledUsage:
         output_tokens=call.output_tokens,
         created=created,
     )
-
-
-# Abuse signals --------------------------------------------------------------------------
-
-
-def abuse_record_blocked_prompt(
-    *, org: Organization, user: User | None, now: datetime | None = None
-) -> AbuseFlag | None:
-    """Count a blocked prompt; returns the flag this event raised, else None.
-
-    ABUSE_BLOCKED_THRESHOLD (5) blocked prompts within ABUSE_WINDOW_SECONDS (600) raise one
-    open flag; while it is open further events raise nothing new.
-    """
-    threshold = settings.ABUSE_BLOCKED_THRESHOLD
-    return _abuse_event(
-        org=org, user=user, kind=AbuseKind.BLOCKED_PROMPTS, threshold=threshold, now=now
-    )
-
-
-def abuse_record_high_cost_call(
-    *, org: Organization, user: User | None, display_cost: Decimal, now: datetime | None = None
-) -> AbuseFlag | None:
-    """Count a call costing ABUSE_HIGH_COST_CREDITS (200) or more; returns the flag raised.
-
-    ABUSE_HIGH_COST_THRESHOLD (5) such calls within the window raise one open flag.
-    """
-    if display_cost < Decimal(settings.ABUSE_HIGH_COST_CREDITS):
-        return None
-    threshold = settings.ABUSE_HIGH_COST_THRESHOLD
-    return _abuse_event(org=org, user=user, kind=AbuseKind.HIGH_COST, threshold=threshold, now=now)
-
-
-def abuse_flag_clear(*, flag: AbuseFlag, actor: User, now: datetime | None = None) -> AbuseFlag:
-    """Staff clear an open flag once, audited as `abuse_flag.clear`; clearing twice is a no-op.
-
-    The user's event window restarts too, so the next event does not re-raise it at once.
-    """
-    if not actor.is_staff:
-        raise PermissionDenied("Only platform staff can clear abuse flags.")
-    with transaction.atomic():
-        locked = (
-            AbuseFlag.objects.select_for_update(of=("self",))
-            .select_related("organization")
-            .get(pk=flag.pk)
-        )
-        if locked.cleared_at is not None:
-            return locked
-        locked.cleared_at = now or timezone.now()
-        locked.cleared_by = actor
-        locked.save(update_fields=["cleared_at", "cleared_by"])
-        audit_log_record(
-            actor=actor,
-            org=locked.organization,
-            action="abuse_flag.clear",
-            target=str(locked),
-            before={"cleared_at": None},
-            after={"cleared_at": locked.cleared_at.isoformat()},
-        )
-        key = _abuse_key(org_id=locked.organization_id, user_id=locked.user_id, kind=locked.kind)
-        transaction.on_commit(lambda: _abuse_redis().delete(key), robust=True)
-    return locked
-
-
-def _abuse_event(
-    *, org: Organization, user: User | None, kind: str, threshold: int, now: datetime | None
-) -> AbuseFlag | None:
-    if user is None:
-        return None
-    try:
-        count = _abuse_count(org=org, user=user, kind=kind, now=now or timezone.now())
-    except redis.RedisError:
-        logger.warning("Abuse counter unavailable; %s event not counted", kind, exc_info=True)
-        return None
-    if count < threshold:
-        return None
-    window_minutes = settings.ABUSE_WINDOW_SECONDS // 60
-    detail = f"{count} {AbuseKind(kind).label.lower().removeprefix('repeated ')}"
-    return _abuse_flag_raise(
-        org=org, user=user, kind=kind, detail=f"{detail} in {window_minutes} minutes"
-    )
-
-
-def _abuse_count(*, org: Organization, user: User, kind: str, now: datetime) -> int:
-    """Add one event to the user's sliding window (a Redis sorted set) and count it."""
-    window = settings.ABUSE_WINDOW_SECONDS
-    key = _abuse_key(org_id=org.pk, user_id=user.pk, kind=kind)
-    score = now.timestamp()
-    pipe = _abuse_redis().pipeline(transaction=True)
-    pipe.zremrangebyscore(key, "-inf", score - window)
-    pipe.zadd(key, {uuid4().hex: score})
-    pipe.zcard(key)
-    pipe.expire(key, window)
-    results: list[Any] = pipe.execute()
-    return int(results[2])
-
-
-def _abuse_flag_raise(*, org: Organization, user: User, kind: str, detail: str) -> AbuseFlag | None:
-    open_flags = AbuseFlag.objects.for_org(org).filter(user=user, kind=kind, cleared_at=None)
-    if open_flags.exists():
-        return None
-    try:
-        with transaction.atomic():
-            return AbuseFlag.objects.create(organization=org, user=user, kind=kind, detail=detail)
-    except IntegrityError:
-        # Another worker raised it first: the partial unique index allows one open flag.
-        if open_flags.exists():
-            return None
-        raise
-
-
-def _abuse_key(*, org_id: int, user_id: int, kind: str) -> str:
-    return django_cache.make_key(f"abuse:{kind}:{org_id}:{user_id}")
-
-
-@cache
-def _abuse_redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)

@@ -1,0 +1,175 @@
+"""The learned model: numpy inference over the shipped JSON artifact."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import json
+import re
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from routing.precheck.classifier.base import (
+    CHAR_NGRAMS,
+    FORMAT_VERSION,
+    MODEL_CLIP,
+    MODEL_PATH,
+    WORD_NGRAMS,
+    WORD_PATTERN,
+    Verdict,
+    clip,
+)
+
+# --- Learned model -----------------------------------------------------------------------------
+
+_WORD_RE = re.compile(WORD_PATTERN)
+
+
+def word_ngrams(text: str) -> list[str]:
+    """Same n-grams as TfidfVectorizer(analyzer="word", ngram_range=(1, 2), lowercase=True)."""
+    tokens = _WORD_RE.findall(text.lower())
+    return tokens + [f"{left} {right}" for left, right in zip(tokens, tokens[1:], strict=False)]
+
+
+class CharGramIndex:
+    """Counts a prompt's char_wb n-grams against the vocabulary in numpy, exactly.
+
+    Each character of the vocabulary gets a digit 1..A (0 for any other character) and an n-gram
+    becomes the integer n * B**4 + its digits in base B = A + 1, so matching thousands of n-grams
+    is a handful of array operations instead of thousands of Python string slices.
+
+    Words are joined by two spaces, as scikit-learn pads each word with one space on either side;
+    an n-gram straddling two words then contains "  ", which no vocabulary entry does, and the
+    counts of the others match scikit-learn's (a word shorter than n - 2 yields no n-gram either
+    way).
+    """
+
+    def __init__(self, vocabulary: Sequence[str]) -> None:
+        if not vocabulary:
+            raise ValueError("empty character vocabulary")
+        self.alphabet = np.array(sorted({ord(char) for term in vocabulary for char in term}))
+        self.base = len(self.alphabet) + 1
+        if (CHAR_NGRAMS[1] + 1) * self.base**4 >= 2**63:
+            raise ValueError("character vocabulary too large for 64-bit n-gram codes")
+        codes = np.array([self._codes(self._digits(term), len(term))[0] for term in vocabulary])
+        order = np.argsort(codes)
+        self.codes = codes[order]
+        self.columns = order
+
+    def count(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Vocabulary columns present in `text` and how often each occurs."""
+        digits = self._digits(" " + "  ".join(text.lower().split()) + " ")
+        low, high = CHAR_NGRAMS
+        codes = np.concatenate([self._codes(digits, n) for n in range(low, high + 1)])
+        # Deduplicate first: searching sorted, distinct keys is several times faster.
+        codes, counts = np.unique(codes, return_counts=True)
+        slots = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
+        found = self.codes[slots] == codes
+        return self.columns[slots[found]], counts[found]
+
+    def _digits(self, text: str) -> np.ndarray:
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        slots = np.minimum(np.searchsorted(self.alphabet, points), len(self.alphabet) - 1)
+        return np.where(self.alphabet[slots] == points, slots + 1, 0).astype(np.int64)
+
+    def _codes(self, digits: np.ndarray, n: int) -> np.ndarray:
+        """Codes of every length-n window that holds only vocabulary characters."""
+        windows = len(digits) - n + 1
+        if windows <= 0:
+            return np.zeros(0, dtype=np.int64)
+        codes = np.zeros(windows, dtype=np.int64)
+        known = np.ones(windows, dtype=bool)
+        for offset in range(n):
+            window = digits[offset : offset + windows]
+            codes = codes * self.base + window
+            known &= window > 0
+        return (codes + n * self.base**4)[known]
+
+
+@dataclass(frozen=True)
+class LinearModel:
+    classes: tuple[str, ...]
+    word_vocabulary: dict[str, int]
+    char_index: CharGramIndex
+    word_idf: np.ndarray
+    char_idf: np.ndarray
+    weights: np.ndarray  # (n_features, n_classes): word block first, then char block
+    intercept: np.ndarray
+    training_sha256: str
+
+    @classmethod
+    def from_artifact(cls, artifact: Mapping[str, Any]) -> LinearModel:
+        if artifact.get("format_version") != FORMAT_VERSION:
+            raise ValueError(f"classifier artifact format {artifact.get('format_version')!r}")
+        word, char = artifact["word"], artifact["char"]
+        settings = (word["ngram_range"], char["ngram_range"], artifact["model_clip"])
+        expected = (list(WORD_NGRAMS), list(CHAR_NGRAMS), list(MODEL_CLIP))
+        if settings != expected or not (word["sublinear_tf"] and char["sublinear_tf"]):
+            raise ValueError("classifier artifact was trained with other feature settings")
+        coef = _decode_array(artifact["coef"])
+        return cls(
+            classes=tuple(artifact["classes"]),
+            word_vocabulary={term: i for i, term in enumerate(word["vocabulary"])},
+            char_index=CharGramIndex(char["vocabulary"]),
+            word_idf=_decode_array(word["idf"]),
+            char_idf=_decode_array(char["idf"]),
+            weights=np.ascontiguousarray(coef.T),
+            intercept=np.asarray(artifact["intercept"], dtype=np.float64),
+            training_sha256=artifact["training_sha256"],
+        )
+
+    def decision_function(self, text: str) -> np.ndarray:
+        """Scores per class, equal to the scikit-learn pipeline's decision_function."""
+        lookup = map(self.word_vocabulary.get, word_ngrams(text))
+        found = Counter(col for col in lookup if col is not None)
+        word_cols = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
+        word_counts = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+        char_cols, char_counts = self.char_index.count(text)
+        cols = np.concatenate([word_cols, char_cols + len(self.word_vocabulary)])
+        values = np.concatenate(
+            [
+                _tfidf(word_counts, self.word_idf[word_cols]),
+                _tfidf(char_counts, self.char_idf[char_cols]),
+            ]
+        )
+        return values @ self.weights[cols] + self.intercept
+
+    def predict(self, text: str) -> tuple[str, float]:
+        scores = self.decision_function(text)
+        exp = np.exp(scores - scores.max())
+        probabilities = exp / exp.sum()
+        best = int(np.argmax(scores))
+        return self.classes[best], float(probabilities[best])
+
+
+def _tfidf(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+    """One block of TfidfVectorizer(sublinear_tf=True, norm="l2") for a single document."""
+    values = (np.log(counts) + 1.0) * idf
+    norm = np.sqrt(values @ values)
+    return values / norm if norm else values
+
+
+@functools.cache
+def load_model(path: Path = MODEL_PATH) -> LinearModel:
+    """The shipped model, read once per process (JSON, no pickle, no scikit-learn)."""
+    return LinearModel.from_artifact(json.loads(path.read_text(encoding="utf-8")))
+
+
+def model_verdict(text: str) -> Verdict:
+    task_type, confidence = load_model().predict(text)
+    return Verdict(task_type, confidence, "model")
+
+
+def model_text(text: str) -> str:
+    """What the model sees of a prompt, in training and at inference alike."""
+    return clip(text, *MODEL_CLIP)
+
+
+def _decode_array(blob: Mapping[str, Any]) -> np.ndarray:
+    raw = base64.b64decode(blob["data"])
+    return np.frombuffer(raw, dtype=blob["dtype"]).reshape(blob["shape"]).astype(np.float64)

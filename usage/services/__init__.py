@@ -1,0 +1,44 @@
+"""Usage writes: metering of model calls (`metering`) and abuse signals (`abuse`).
+
+Callers import from `usage.services`; the names below are the package's public surface.
+"""
+
+from usage.services.abuse import (
+    abuse_flag_clear,
+    abuse_record_blocked_prompt,
+    abuse_record_high_cost_call,
+)
+from usage.services.metering import (
+    FINAL_STATUSES,
+    OPEN_STATUSES,
+    PENDING_ERROR,
+    RECONCILE_BATCH,
+    STUCK_ERROR,
+    BilledUsage,
+    error_redact,
+    model_call_fail,
+    model_call_finish,
+    model_call_mark_streaming,
+    model_call_reconcile_stuck,
+    model_call_start,
+    model_call_update_progress,
+)
+
+__all__ = [
+    "FINAL_STATUSES",
+    "OPEN_STATUSES",
+    "PENDING_ERROR",
+    "RECONCILE_BATCH",
+    "STUCK_ERROR",
+    "BilledUsage",
+    "abuse_flag_clear",
+    "abuse_record_blocked_prompt",
+    "abuse_record_high_cost_call",
+    "error_redact",
+    "model_call_fail",
+    "model_call_finish",
+    "model_call_mark_streaming",
+    "model_call_reconcile_stuck",
+    "model_call_start",
+    "model_call_update_progress",
+]
