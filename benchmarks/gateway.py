@@ -201,7 +201,14 @@ def main() -> None:
     secret = manage(env, "shell", "-c", SETUP).strip().splitlines()[-1]
     daphne = str(Path(sys.executable).with_name("daphne"))
     with ExitStack() as stack:
-        simulator = [sys.executable, "manage.py", "run_simulator", "--port", str(sim_port), "--fast"]
+        simulator = [
+            sys.executable,
+            "manage.py",
+            "run_simulator",
+            "--port",
+            str(sim_port),
+            "--fast",
+        ]
         start(simulator, env, f"{sim_url}/v1/models", stack)
         gateway = [daphne, "-b", "127.0.0.1", "-p", str(web_port), "gateway.asgi:application"]
         web = start(gateway, env, f"{web_url}/healthz", stack)

@@ -38,7 +38,12 @@ def factory_for(model: type) -> type:
 def test_every_tenant_model_is_covered() -> None:
     labels = {m._meta.label for m in TENANT_MODELS}
 
-    assert {"usage.ModelCall", "billing.CreditLedger", "gateway.Message", "accounts.ApiKey"} <= labels
+    assert {
+        "usage.ModelCall",
+        "billing.CreditLedger",
+        "gateway.Message",
+        "accounts.ApiKey",
+    } <= labels
 
 
 @pytest.mark.parametrize("model", TENANT_MODELS, ids=lambda m: m._meta.label)

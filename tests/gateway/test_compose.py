@@ -73,4 +73,6 @@ def test_simulator_service_is_the_apps_default_upstream(compose: dict) -> None:
 
     assert "run_simulator" in simulator["command"]
     assert "ports" not in simulator, "the control endpoints must not be published"
-    assert f"http://simulator:{port}/v1" in compose["services"]["web"]["environment"]["SIMULATOR_URL"]
+    assert (
+        f"http://simulator:{port}/v1" in compose["services"]["web"]["environment"]["SIMULATOR_URL"]
+    )

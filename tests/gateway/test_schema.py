@@ -11,7 +11,9 @@ pytestmark = pytest.mark.django_db
 def test_openapi_schema_is_valid_and_lists_the_api(tmp_path: Path) -> None:
     out = tmp_path / "schema.yml"
 
-    call_command("spectacular", "--validate", "--fail-on-warn", "--file", str(out), stderr=io.StringIO())
+    call_command(
+        "spectacular", "--validate", "--fail-on-warn", "--file", str(out), stderr=io.StringIO()
+    )
 
     paths = yaml.safe_load(out.read_text())["paths"]
     assert {"/api/me", "/api/keys", "/api/keys/{key_id}/revoke"} <= set(paths)
