@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from django.db.models import QuerySet
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
@@ -10,23 +9,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_org
-from accounts.models import Organization, User
-from accounts.selectors import membership_get
-from billing.models import Plan, PlanRequest
+from billing.models import Plan
+from billing.selectors import plan_request_list_visible
 from billing.services import plan_request_create
-
-
-def plan_request_list_visible(*, org: Organization, user: User) -> QuerySet[PlanRequest]:
-    """Owners and admins see all of the organisation's requests; everyone else only their own."""
-    requests = (
-        PlanRequest.objects.for_org(org)
-        .select_related("requested_plan", "user")
-        .order_by("-created_at", "-id")
-    )
-    membership = membership_get(org=org, user=user)
-    if membership is None or not membership.can_manage:
-        requests = requests.filter(user=user)
-    return requests
 
 
 class PlanRequestOutputSerializer(serializers.Serializer):

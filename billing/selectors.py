@@ -7,6 +7,7 @@ from django.db.models import Q, QuerySet, Sum
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from accounts.selectors import membership_get
 from billing.errors import NoActivePlan
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
@@ -79,3 +80,16 @@ def plan_request_list(*, org: Organization, user: User) -> QuerySet[PlanRequest]
         .select_related("requested_plan")
         .order_by("-created_at", "-id")
     )
+
+
+def plan_request_list_visible(*, org: Organization, user: User) -> QuerySet[PlanRequest]:
+    """Owners and admins see all of the organisation's requests; everyone else only their own."""
+    requests = (
+        PlanRequest.objects.for_org(org)
+        .select_related("requested_plan", "user")
+        .order_by("-created_at", "-id")
+    )
+    membership = membership_get(org=org, user=user)
+    if membership is None or not membership.can_manage:
+        requests = requests.filter(user=user)
+    return requests

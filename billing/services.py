@@ -6,8 +6,9 @@ from django.core.exceptions import ImproperlyConfigured, PermissionDenied, Valid
 from django.db import transaction
 from django.utils import timezone
 
-from accounts.models import Organization, User
+from accounts.models import Membership, Organization, User
 from accounts.services import audit_log_record
+from billing.errors import NoActivePlan, PlanRequestDuplicate, PlanRequestInvalid
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
     CreditLedger,
@@ -19,6 +20,7 @@ from billing.models import (
     SubscriptionStatus,
     UserEntitlement,
 )
+from billing.selectors import entitlement_get, subscription_get_live
 
 DEFAULT_PLAN_SLUG = "free"
 
@@ -150,27 +152,6 @@ def subscription_change_plan(*, org: Organization, plan: Plan, user: User | None
             credits=top_up,
             note=f"Upgrade to {plan.name}",
         )
-
-
-# Plan requests. These imports were appended with the code below while other changes to this
-# module were in flight; hoist them into the block at the top on the next edit.
-from accounts.models import Membership  # noqa: E402
-from billing.errors import NoActivePlan  # noqa: E402
-from billing.selectors import entitlement_get, subscription_get_live  # noqa: E402
-from gateway.errors import ApplicationError  # noqa: E402
-
-
-class PlanRequestInvalid(ApplicationError):
-    """A plan request that cannot be filed as asked; `extra["param"]` names the field."""
-
-    code = "invalid_field"
-
-
-class PlanRequestDuplicate(ApplicationError):
-    """The user already waits on the same request; `extra["existing_id"]` is that one."""
-
-    status_code = 409
-    code = "duplicate_plan_request"
 
 
 def plan_request_create(

@@ -3,8 +3,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
+from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.permissions import IsAdminUser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -12,10 +14,11 @@ from rest_framework.views import APIView
 from accounts.authentication import request_org
 from billing.selectors import entitlement_get
 from routing.errors import PromptBlocked
+from routing.models import AIModel
 from routing.policy import MODES, model_availability
 from routing.precheck.pipeline import precheck_run
 from routing.selectors import catalog_get, routing_rule_list
-from routing.services import prompt_check_record
+from routing.services import aimodel_set_active, prompt_check_record
 from routing.types import PrecheckOutcome
 
 CREDIT_PLACES = Decimal("0.0001")
@@ -134,15 +137,6 @@ class ModelListApi(APIView):
         return Response(
             {"plan": entitlement.plan_name, "available": available, "unavailable": unavailable}
         )
-
-
-# Staff model activation. These imports were appended with the classes below while other
-# changes to this module were in flight; hoist them into the block at the top on the next edit.
-from django.shortcuts import get_object_or_404  # noqa: E402
-from rest_framework.permissions import IsAdminUser  # noqa: E402
-
-from routing.models import AIModel  # noqa: E402
-from routing.services import aimodel_set_active  # noqa: E402
 
 
 class AIModelActiveSerializer(serializers.Serializer):
