@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from collections.abc import Iterator
 from decimal import Decimal
 
 import httpx
@@ -23,10 +24,22 @@ from usage.models import CallStatus, CostRecord, ModelCall, UsageRecord
 PROMPT = "Tell me something cheerful about the weather today."
 
 
+_clients: list[openai.OpenAI] = []
+
+
+@pytest.fixture(autouse=True)
+def _close_clients() -> Iterator[None]:
+    yield
+    while _clients:
+        _clients.pop().close()
+
+
 def sdk(live: Live, secret: str | None = None) -> openai.OpenAI:
-    return openai.OpenAI(
+    client = openai.OpenAI(
         base_url=f"{live.url}/v1", api_key=secret or live.tenant.secret, max_retries=0
     )
+    _clients.append(client)
+    return client
 
 
 def calls(live: Live) -> list[ModelCall]:
