@@ -27,18 +27,16 @@ from accounts.services import api_key_touch
 from billing.selectors import entitlement_get
 from gateway.db import db_step
 from gateway.errors import ApplicationError, error_body, first_field_error
-from gateway.pipeline import (
+from gateway.events import (
     ChatEvent,
-    ChatRequest,
     DeltaEvent,
     DoneEvent,
     ErrorEvent,
     PrecheckEvent,
     RouteEvent,
     UsageEvent,
-    chat_prepare,
-    chat_stream,
 )
+from gateway.pipeline import ChatRequest, chat_prepare, chat_stream
 from gateway.providers.base import ChatMessage
 from routing.apis import precheck_payload
 from routing.policy import MODES, model_availability

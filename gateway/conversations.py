@@ -11,13 +11,9 @@ from accounts.tenancy import get_for_org
 from gateway.models import Conversation, Message, MessageRole
 from gateway.providers.base import ChatMessage
 from routing.models import Assistant
+from routing.precheck.classifier import estimate_tokens
 
 TITLE_LENGTH = 60
-CHARS_PER_TOKEN = 4
-
-
-def _tokens(text: str) -> int:
-    return max(1, len(text) // CHARS_PER_TOKEN)
 
 
 def conversation_get(*, org: Organization, user: User, conversation_id: int) -> Conversation:
@@ -92,10 +88,10 @@ def trimmed(
     Oldest turns go first; the system prompt and the latest message always stay.
     """
     head = (ChatMessage(role=MessageRole.SYSTEM, content=system),) if system else ()
-    budget = context_window - reserve - _tokens(latest.content) - _tokens(system)
+    budget = context_window - reserve - estimate_tokens(latest.content) - estimate_tokens(system)
     kept: list[ChatMessage] = []
     for message in reversed(history):
-        budget -= _tokens(message.content)
+        budget -= estimate_tokens(message.content)
         if budget < 0:
             break
         kept.append(message)
@@ -117,7 +113,9 @@ def conversation_list(*, org: Organization, user: User) -> list[Conversation]:
 def message_list(*, org: Organization, conversation: Conversation) -> list[Message]:
     """The thread as shown: user and assistant turns, oldest first, with the answering model."""
     rows = Message.objects.for_org(org).filter(conversation=conversation)
-    rows = rows.exclude(role=MessageRole.SYSTEM).select_related("model_call__model")
+    rows = rows.exclude(role=MessageRole.SYSTEM).select_related(
+        "model_call__model", "model_call__usage"
+    )
     return list(rows.order_by("created_at", "id"))
 
 
