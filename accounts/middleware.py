@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
+from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
 from accounts.selectors import membership_list
@@ -14,21 +16,48 @@ class CurrentOrganizationMiddleware:
 
     The current organisation is the one chosen in the session if the user still belongs to
     it, else their first. Nothing else finds the tenant: views pass `request.org` down.
+    Async-capable, so async views (the chat API) stay on the event loop.
     """
 
-    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
-        self.get_response = get_response
+    sync_capable = True
+    async_capable = True
 
-    def __call__(self, request: HttpRequest) -> HttpResponse:
-        request.org = None  # type: ignore[attr-defined]
-        request.membership = None  # type: ignore[attr-defined]
-        if request.user.is_authenticated:
-            memberships = list(membership_list(user=request.user))  # type: ignore[arg-type]
-            chosen = request.session.get(SESSION_KEY)
-            current = next((m for m in memberships if m.organization_id == chosen), None)
-            current = current or (memberships[0] if memberships else None)
-            if current is not None:
-                request.org = current.organization  # type: ignore[attr-defined]
-                request.membership = current  # type: ignore[attr-defined]
-            request.memberships = memberships  # type: ignore[attr-defined]
-        return self.get_response(request)
+    def __init__(
+        self, get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
+    ) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
+        if iscoroutinefunction(self):
+            return self._acall(request)
+        _attach(request)
+        return self.get_response(request)  # type: ignore[return-value]
+
+    async def _acall(self, request: HttpRequest) -> HttpResponse:
+        if settings.SESSION_COOKIE_NAME in request.COOKIES:  # no session: no user to look up
+            await sync_to_async(_attach)(request)
+        else:
+            _attach_anonymous(request)
+        return await self.get_response(request)  # type: ignore[misc]
+
+
+def _attach_anonymous(request: HttpRequest) -> None:
+    request.org = None  # type: ignore[attr-defined]
+    request.membership = None  # type: ignore[attr-defined]
+    request.memberships = []  # type: ignore[attr-defined]
+
+
+def _attach(request: HttpRequest) -> None:
+    _attach_anonymous(request)
+    if not request.user.is_authenticated:
+        return
+    memberships = list(membership_list(user=request.user))  # type: ignore[arg-type]
+    chosen = request.session.get(SESSION_KEY)
+    current = next((m for m in memberships if m.organization_id == chosen), None)
+    current = current or (memberships[0] if memberships else None)
+    if current is not None:
+        request.org = current.organization  # type: ignore[attr-defined]
+        request.membership = current  # type: ignore[attr-defined]
+    request.memberships = memberships  # type: ignore[attr-defined]

@@ -11,6 +11,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 
 from django.conf import settings
+from django.db import transaction
 from django.utils import timezone
 
 from gateway import conversations
@@ -235,6 +236,13 @@ class ProviderAttempt:
         return UsageEvent(input_tokens, output_tokens, credits, incomplete)
 
     def _finish(
+        self, status: str, input_tokens: int, output_tokens: int, incomplete: bool
+    ) -> metering.BilledUsage | None:
+        """Bill the attempt and keep the answer in its conversation, in one transaction."""
+        with transaction.atomic():
+            return self._finish_in_transaction(status, input_tokens, output_tokens, incomplete)
+
+    def _finish_in_transaction(
         self, status: str, input_tokens: int, output_tokens: int, incomplete: bool
     ) -> metering.BilledUsage | None:
         request = self.prepared.request

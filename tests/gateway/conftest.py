@@ -6,6 +6,7 @@ each one wipes the catalog too, so `live` seeds it again (pointing at the simula
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,7 @@ from django.db import connection
 from routing.models import AIModel, ModelProvider, ProviderKind
 from tests.conftest import Tenant, make_tenant
 from tests.servers import database_url, gateway, simulator
+from usage.models import CallStatus, ModelCall
 
 LIVE_SETTINGS = {
     "DJANGO_SETTINGS_MODULE": "gateway.settings.test",
@@ -83,6 +85,17 @@ def live(
         live.configure({})
         sim.post("/_sim/reset")
         yield live
+        _wait_for_open_calls()
+
+
+def _wait_for_open_calls(seconds: float = 15) -> None:
+    """Let the server finish metering calls a test walked away from (a stream it closed)
+    before the database is flushed under it."""
+    deadline = time.monotonic() + seconds
+    while ModelCall.objects.filter(status__in=[CallStatus.PENDING, CallStatus.STREAMING]).exists():
+        if time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
 
 
 def _add_backup_provider(api_base: str) -> None:
