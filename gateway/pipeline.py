@@ -208,7 +208,7 @@ def _refuse_unroutable(decision: RouteDecision) -> None:
         return
     message = str(decision.refusal)
     if decision.refusal_code == "insufficient_credits":
-        raise InsufficientCredits(message, {"plan_request_url": "/app/plan-requests/"})
+        raise InsufficientCredits(message, {"plan_request_url": "/usage/#plan-requests"})
     if decision.refusal_code == "model_not_allowed":
         raise NotInPlan(message, {"param": "model"})
     if decision.refusal_code == "model_not_found":

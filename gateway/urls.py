@@ -40,6 +40,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("app/", include("accounts.urls")),
+    path("chat/", include("gateway.chat_urls")),
+    path("usage/", include("usage.urls")),
     path("api/", include((api_patterns, "api"))),
     path("v1/chat/completions", chat_apis.v1_chat_completions, name="v1-chat-completions"),
     path("v1/models", chat_apis.v1_models, name="v1-models"),

@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "servestatic",  # its configuration checks; without it the middleware warns at start
     "django.contrib.postgres",
     "allauth",
     "allauth.account",
