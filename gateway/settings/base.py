@@ -148,7 +148,7 @@ CACHES = {
 # channels-redis waits on BZPOPMIN for 5 s at a time, and redis-py 8's default socket
 # timeout is also 5 s: without a longer read timeout an idle WebSocket's consumer dies with
 # a redis TimeoutError (and the browser sees the connection drop).
-CHANNEL_LAYER_SOCKET_TIMEOUT = 30
+CHANNEL_LAYER_SOCKET_TIMEOUT = env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 30)
 CHANNEL_LAYERS = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
