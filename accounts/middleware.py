@@ -6,7 +6,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_asy
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 
-from accounts.selectors import membership_list
+from accounts.selectors import membership_choose, membership_list
 
 SESSION_KEY = "org_id"
 
@@ -54,9 +54,7 @@ def _attach(request: HttpRequest) -> None:
     if not request.user.is_authenticated:
         return
     memberships = list(membership_list(user=request.user))  # type: ignore[arg-type]
-    chosen = request.session.get(SESSION_KEY)
-    current = next((m for m in memberships if m.organization_id == chosen), None)
-    current = current or (memberships[0] if memberships else None)
+    current = membership_choose(memberships, request.session.get(SESSION_KEY))
     if current is not None:
         request.org = current.organization  # type: ignore[attr-defined]
         request.membership = current  # type: ignore[attr-defined]

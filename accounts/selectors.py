@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Sequence
 
 from django.db.models import QuerySet
 
@@ -13,6 +14,15 @@ def secret_sha256(secret: str) -> str:
 
 def membership_list(*, user: User) -> QuerySet[Membership]:
     return Membership.objects.filter(user=user).select_related("organization").order_by("id")
+
+
+def membership_choose(
+    memberships: Sequence[Membership], chosen_org_id: object
+) -> Membership | None:
+    """The membership of the organisation the session chose, if the user still belongs to it,
+    else their first: the current organisation of pages and of the chat socket alike."""
+    chosen = next((m for m in memberships if m.organization_id == chosen_org_id), None)
+    return chosen or (memberships[0] if memberships else None)
 
 
 def membership_get(*, org: Organization, user: User) -> Membership | None:

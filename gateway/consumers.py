@@ -32,7 +32,7 @@ from django.urls import reverse
 
 from accounts.middleware import SESSION_KEY
 from accounts.models import Organization, User
-from accounts.selectors import membership_get, membership_list
+from accounts.selectors import membership_choose, membership_get, membership_list
 from gateway import conversations
 from gateway.apis import chat_event_payload
 from gateway.errors import ApplicationError
@@ -52,9 +52,7 @@ PLAN_FIXES = {"insufficient_credits", "no_active_plan", "not_in_plan"}
 def _current_org(user: User, chosen_org_id: object) -> Organization | None:
     """The organisation the session chose, if the user still belongs to it, else their first
     (the same choice as `CurrentOrganizationMiddleware` makes for pages)."""
-    memberships = list(membership_list(user=user))
-    current = next((m for m in memberships if m.organization_id == chosen_org_id), None)
-    current = current or (memberships[0] if memberships else None)
+    current = membership_choose(list(membership_list(user=user)), chosen_org_id)
     return current.organization if current else None
 
 
