@@ -11,8 +11,13 @@ from benchmarks import classifier, shield  # noqa: E402
 from benchmarks.report import DOC, write_section  # noqa: E402
 
 
+def demoted(section: str) -> str:
+    """Nest a section's headings one level under the precheck heading."""
+    return "\n".join("#" + line if line.startswith("#") else line for line in section.split("\n"))
+
+
 def main() -> None:
-    body = "\n\n".join([shield.run(), classifier.run()])
+    body = "\n\n".join(demoted(part) for part in [shield.run(), classifier.run()])
     write_section("precheck", "Precheck: security shield and classifier", body)
     print(body)
     print(f"\nwritten to {DOC}")
