@@ -100,11 +100,14 @@ def _request_id(request: HttpRequest) -> str:
     return given
 
 
-def _parse(serializer_class: type[serializers.Serializer], request: HttpRequest) -> dict[str, Any]:
+def _json_body(request: HttpRequest) -> Any:
     try:
-        data = json.loads(request.body or b"{}")
+        return json.loads(request.body or b"{}")
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise ApplicationError(f"Body is not valid JSON: {error}") from None
+
+
+def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
         param, message = first_field_error(serializer.errors)
@@ -201,7 +204,7 @@ def chat_event_payload(event: ChatEvent) -> tuple[str, dict[str, Any]]:
 async def chat_api(request: HttpRequest) -> HttpResponse:
     """Route and answer one message; SSE events, or one JSON object with `stream: false`."""
     org, user, api_key = await db_step(_authenticate)(request, allow_session=True)
-    data = _parse(ChatInput, request)
+    data = _validated(ChatInput, _json_body(request))
     chat = ChatRequest(
         org=org,
         user=user,
@@ -284,8 +287,8 @@ def _v1_has_images(messages: list[Any]) -> bool:
 async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
     """OpenAI's chat completions; `model: "auto"` lets Switchboard route."""
     org, user, api_key = await db_step(_authenticate)(request, allow_session=False)
-    raw = json.loads(request.body or b"{}") if request.body else {}
-    data = _parse(V1ChatInput, request)
+    raw = _json_body(request)
+    data = _validated(V1ChatInput, raw)
     messages = tuple(
         ChatMessage(role="system" if m["role"] == "developer" else m["role"], content=m["content"])
         for m in data["messages"]
@@ -299,7 +302,7 @@ async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
         model=None if data["model"] == "auto" else data["model"],
         max_tokens=data.get("max_completion_tokens") or data.get("max_tokens"),
         temperature=data.get("temperature"),
-        has_images=_v1_has_images(raw.get("messages", [])) if isinstance(raw, dict) else False,
+        has_images=_v1_has_images(raw["messages"]),
         product_chat=False,
     )
     prepared = await chat_prepare(chat)

@@ -427,3 +427,21 @@ def test_reconciler_task_leaves_no_call_streaming(live: Live) -> None:
         Decimal(0)
         < -CreditLedger.objects.for_org(live.tenant.org).filter(kind="usage").get().credits
     )
+
+
+@pytest.mark.parametrize(
+    ("body", "param"),
+    [("{not json", None), ('{"model": "auto"}', "messages"), ('{"messages": []}', "model")],
+)
+def test_bad_v1_input_is_400_in_openai_shape(live: Live, body: str, param: str | None) -> None:
+    response = httpx.post(
+        f"{live.url}/v1/chat/completions",
+        content=body,
+        headers=live.headers(**{"Content-Type": "application/json"}),
+        timeout=20,
+    )
+
+    assert response.status_code == 400
+    assert response.json()["error"]["type"] == "invalid_request_error"
+    assert response.json()["error"]["param"] == param
+    assert not ModelCall.objects.exists()
