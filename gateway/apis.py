@@ -15,7 +15,7 @@ from collections.abc import AsyncIterator, Awaitable, Callable
 from decimal import Decimal
 from typing import Any
 
-from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET, require_POST
@@ -50,6 +50,12 @@ class Unauthenticated(ApplicationError):
     status_code = 401
     error_type = "authentication_error"
     code = "invalid_api_key"
+
+
+class NotFound(ApplicationError):
+    status_code = 404
+    error_type = "not_found_error"
+    code = "not_found"
 
 
 class CsrfFailed(ApplicationError):
@@ -111,7 +117,9 @@ def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dic
     serializer = serializer_class(data=data)
     if not serializer.is_valid():
         param, message = first_field_error(serializer.errors)
-        raise ApplicationError(f"{param}: {message}", {"param": param})
+        raise ApplicationError(
+            f"{param}: {message}" if param else message, {"param": param or None}
+        )
     return dict(serializer.validated_data)
 
 
@@ -125,6 +133,8 @@ def _guarded(
             return await view(request, *args, **kwargs)
         except ApplicationError as error:
             return _error_response(error)
+        except Http404:
+            return _error_response(NotFound("No such conversation."))
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__

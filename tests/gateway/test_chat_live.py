@@ -341,6 +341,7 @@ def test_another_tenants_conversation_is_404(live: Live) -> None:
     )
 
     assert response.status_code == 404
+    assert response.json()["error"]["type"] == "not_found_error"
     assert UsageRecord.objects.for_org(live.tenant.org).count() == 0
 
 
@@ -367,9 +368,13 @@ def test_blocked_prompt_is_403_with_category_and_calls_nothing(live: Live) -> No
         ({"message": "hi", "mode": "fastest"}, "mode"),
         ({"message": "hi", "max_tokens": 0}, "max_tokens"),
         ({"message": "hi", "assistant": "wizard"}, "assistant"),
+        ({"message": "hi", "conversation_id": "abc"}, "conversation_id"),
+        (["not", "an", "object"], None),
     ],
 )
-def test_bad_chat_input_is_400_naming_the_field(live: Live, body: dict, param: str) -> None:
+def test_bad_chat_input_is_400_naming_the_field(
+    live: Live, body: object, param: str | None
+) -> None:
     response = httpx.post(f"{live.url}/api/ai/chat", json=body, headers=live.headers(), timeout=20)
 
     assert response.status_code == 400
