@@ -1,6 +1,6 @@
-"""Money and credits: Decimal only, one field shape, rounding in one place."""
+"""Money and credits: Decimal only, one field shape."""
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from typing import Any
 
 from django.core.validators import MinValueValidator
@@ -22,9 +22,3 @@ def price_field(**kwargs: Any) -> models.DecimalField:
     return models.DecimalField(
         max_digits=20, decimal_places=10, validators=[MinValueValidator(ZERO)], **kwargs
     )
-
-
-def to_minor_units(amount: Decimal, currency: str = CURRENCY) -> int:
-    """Integer cents, half-up: the only rounding of money, done at invoice/Stripe time."""
-    exponent = 0 if currency.upper() in {"JPY", "KRW"} else 2
-    return int((amount * 10**exponent).quantize(Decimal("1"), rounding=ROUND_HALF_UP))

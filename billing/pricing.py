@@ -2,8 +2,8 @@
 
 All Decimal. Amounts are kept to the 10 places the money columns store (`money_field`), so
 the values returned here are exactly what the database will hold and ledger sums match to
-the last digit. That is storage precision, not rounding to cents: `billing.money.to_minor_units`
-does that once, at invoice time.
+the last digit. That is storage precision, not rounding to cents, which happens once, at
+invoice time.
 """
 
 from __future__ import annotations

@@ -22,24 +22,17 @@ and a window shared by several hosts needs one clock.
 from __future__ import annotations
 
 import asyncio
-import logging
 import math
 import secrets
 import weakref
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
-import anyio
 from django.conf import settings
 from redis.asyncio import Redis
 from redis.commands.core import AsyncScript
-from redis.exceptions import RedisError
 
 from billing.types import Entitlement
 from gateway.errors import RateLimited
-
-logger = logging.getLogger(__name__)
 
 KEY_PREFIX = "sb:limits:"
 WINDOW_SECONDS = 60
@@ -47,9 +40,6 @@ WINDOW_SECONDS = 60
 # the worst case after a crash. So a refusal for streams suggests a short wait rather than
 # the time left on the oldest slot, which could be minutes.
 SLOT_RETRY_AFTER_MAX_SECONDS = 5
-# Releasing runs in `finally`, possibly while the request is being cancelled; a hung Redis
-# must not hold the request open. A slot that fails to release expires on its own.
-RELEASE_TIMEOUT_SECONDS = 2.0
 FLAGGED_RPM_DIVISOR = 4
 
 
@@ -299,35 +289,3 @@ async def slot_release(slot: StreamSlot) -> None:
     """Give the slot back; releasing twice, or after it expired, does nothing."""
     _, _, org_slots, user_slots = _keys(slot.org_id, slot.user_id)
     await _limiter().release(keys=[org_slots, user_slots], args=[slot.member])
-
-
-@asynccontextmanager
-async def stream_slot(
-    *,
-    org_id: int,
-    user_id: int,
-    policy: LimitPolicy,
-    request_id: str,
-    slot_ttl_seconds: int,
-    now: float | None = None,
-) -> AsyncIterator[StreamSlot]:
-    """`limits_acquire` for the block's duration; released however the block ends."""
-    slot = await limits_acquire(
-        org_id=org_id,
-        user_id=user_id,
-        policy=policy,
-        request_id=request_id,
-        slot_ttl_seconds=slot_ttl_seconds,
-        now=now,
-    )
-    try:
-        yield slot
-    finally:
-        # Shielded: a client that disconnects cancels the request, and under anyio a
-        # cancelled scope would cancel this await too, leaving the slot held until expiry.
-        with anyio.move_on_after(RELEASE_TIMEOUT_SECONDS, shield=True):
-            try:
-                await slot_release(slot)
-            except RedisError:
-                # Not raised over the block's own outcome: the slot expires by itself.
-                logger.warning("slot release failed for request %s", request_id, exc_info=True)

@@ -9,6 +9,7 @@ the concurrency slot.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
@@ -224,4 +225,5 @@ async def chat_stream(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:
         async for event in attempts_run(prepared):
             yield event
     finally:
-        await slot_release(prepared.slot)
+        # Shielded: a client that goes away cancels this task, and the slot must still free.
+        await asyncio.shield(slot_release(prepared.slot))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -142,7 +142,6 @@ class PrecheckOutcome:
     decision: RouteDecision | None
     shield_us: int = 0
     classifier_us: int = 0
-    content_categories: tuple[str, ...] = field(default=())
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from django.core.cache import cache
 from django.core.management import call_command
 from rest_framework.test import APIClient
 
-from accounts.models import ApiKey, Membership, Organization, Role, User
+from accounts.models import ApiKey, Organization, Role, User
 from billing.models import Plan
 from billing.services import subscription_start
 from tests.accounts.factories import ApiKeyFactory, MembershipFactory, OrganizationFactory
@@ -72,7 +72,3 @@ def api_client() -> APIClient:
 
 def bearer(tenant: Tenant) -> dict[str, str]:
     return {"HTTP_AUTHORIZATION": f"Bearer {tenant.secret}"}
-
-
-def membership_of(user: User) -> Membership:
-    return Membership.objects.get(user=user)

@@ -88,7 +88,6 @@ def precheck_run(
             refusal=message,
             assistant=None,
             decision=None,
-            content_categories=categories,
         )
     input_tokens = labels.input_tokens + context_tokens
     if input_tokens > entitlement.max_context:
@@ -128,7 +127,6 @@ def precheck_run(
         refusal=None,
         assistant=chosen,
         decision=decision,
-        content_categories=categories,
     )
 
 

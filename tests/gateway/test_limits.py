@@ -27,7 +27,6 @@ from gateway.limits import (
     limits_client,
     limits_client_close,
     slot_release,
-    stream_slot,
 )
 
 pytestmark = pytest.mark.anyio
@@ -269,42 +268,6 @@ async def test_expired_slots_are_pruned_from_the_set() -> None:
 
     members = await limits_client().zcard(f"{KEY_PREFIX}{{{ORG}}}:slots:org")
     assert members == 1
-
-
-async def test_stream_slot_releases_when_the_block_ends_or_fails() -> None:
-    limits = policy(max_concurrency=1)
-    kwargs = {"org_id": ORG, "user_id": ALICE, "policy": limits, "slot_ttl_seconds": 60}
-
-    async with stream_slot(request_id="a", **kwargs) as slot:
-        assert slot.request_id == "a"
-        with pytest.raises(RateLimited):
-            await acquire(limits)
-
-    with pytest.raises(RuntimeError, match="provider died"):
-        async with stream_slot(request_id="b", **kwargs):
-            raise RuntimeError("provider died")
-
-    async with stream_slot(request_id="c", **kwargs):
-        pass
-
-
-async def test_stream_slot_releases_when_the_request_is_cancelled() -> None:
-    limits = policy(max_concurrency=1)
-    held = anyio.Event()
-
-    async def stream() -> None:
-        async with stream_slot(
-            org_id=ORG, user_id=ALICE, policy=limits, request_id="a", slot_ttl_seconds=60
-        ):
-            held.set()
-            await anyio.sleep_forever()
-
-    async with anyio.create_task_group() as group:
-        group.start_soon(stream)
-        await held.wait()
-        group.cancel_scope.cancel()  # the client went away mid-stream
-
-    await acquire(limits)
 
 
 # --- several web processes ----------------------------------------------------------------
