@@ -10,7 +10,7 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdmin
-from billing.models import CreditLedger, Plan, PlanRequest, Subscription, UserEntitlement
+from billing.models import CreditBalance, CreditLedger, Plan, PlanRequest, Subscription, UserEntitlement
 from billing.services import plan_request_decide
 
 
@@ -145,3 +145,10 @@ class CreditLedgerAdmin(ReadOnlyAdmin):
     @admin.display(description="model call")
     def call(self, obj: CreditLedger) -> int | None:
         return obj.model_call_id
+
+
+@admin.register(CreditBalance)
+class CreditBalanceAdmin(ReadOnlyAdmin):
+    list_display = ("organization", "credits", "updated_at")
+    list_select_related = ("organization",)
+    search_fields = ("organization__slug", "organization__name")

@@ -178,7 +178,7 @@ class LedgerKind(models.TextChoices):
 
 
 class CreditLedger(TenantModel):
-    """Append-only credit movements; the balance is their sum.
+    """Append-only credit movements; the balance is their sum (kept in CreditBalance).
 
     Rows are never updated: a correction is a new `adjustment` or `refund` row, so the
     history explains every balance. Grants and refunds are positive, usage is negative.
@@ -209,3 +209,23 @@ class CreditLedger(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.credits}"
+
+
+class CreditBalance(TenantModel):
+    """The sum of one organisation's ledger, kept by a database trigger on CreditLedger.
+
+    Reading a balance is then one row, however long the history, and no code path that
+    writes the ledger (services, admin, fixtures) can forget to update it. Never written by
+    the application.
+    """
+
+    credits = money_field()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="one_balance_per_org"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits}"

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet, Sum
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import Organization, User
@@ -11,7 +11,7 @@ from accounts.selectors import membership_get
 from billing.errors import NoActivePlan
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
-    CreditLedger,
+    CreditBalance,
     PlanRequest,
     Subscription,
     UserEntitlement,
@@ -30,9 +30,9 @@ def subscription_get_live(*, org: Organization) -> Subscription | None:
 
 
 def credit_balance(*, org: Organization) -> Decimal:
-    """Credits left: the sum of the append-only ledger."""
-    total = CreditLedger.objects.for_org(org).aggregate(total=Sum("credits"))["total"]
-    return total if total is not None else ZERO
+    """Credits left: the sum of the append-only ledger, as its trigger keeps it."""
+    balance = CreditBalance.objects.for_org(org).values_list("credits", flat=True).first()
+    return balance if balance is not None else ZERO
 
 
 def entitlement_get(*, org: Organization, user: User, now: datetime | None = None) -> Entitlement:

@@ -80,8 +80,10 @@ def _authenticate(
             raise Unauthenticated("Invalid or revoked API key.")
         api_key_touch(key=key)
         return key.organization, key.user, key
+    if not allow_session:  # /v1 is served without the session middleware (gateway.asgi)
+        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
     user = request.user
-    if allow_session and user.is_authenticated and getattr(request, "org", None) is not None:
+    if user.is_authenticated and getattr(request, "org", None) is not None:
         check = _CsrfCheck(lambda r: HttpResponse())
         check.process_request(request)
         if reason := check.process_view(request, None, (), {}):
@@ -95,15 +97,16 @@ def _error_response(error: ApplicationError) -> JsonResponse:
     return JsonResponse(body, status=error.status_code, headers=error.headers)
 
 
-def _request_id(request: HttpRequest) -> str:
+def _request_id(request: HttpRequest) -> tuple[str, bool]:
+    """The client's Idempotency-Key (True: it may be a replay), or a fresh id."""
     given = request.headers.get("Idempotency-Key") or request.headers.get("X-Request-Id")
     if given is None:
-        return uuid.uuid4().hex
+        return uuid.uuid4().hex, False
     if not REQUEST_ID.match(given):
         raise ApplicationError(
             "Idempotency-Key: 1 to 64 letters, digits or _.:-", {"param": "Idempotency-Key"}
         )
-    return given
+    return given, True
 
 
 def _json_body(request: HttpRequest) -> Any:
@@ -215,12 +218,14 @@ async def chat_api(request: HttpRequest) -> HttpResponse:
     """Route and answer one message; SSE events, or one JSON object with `stream: false`."""
     org, user, api_key = await db_step(_authenticate)(request, allow_session=True)
     data = _validated(ChatInput, _json_body(request))
+    request_id, request_id_given = _request_id(request)
     chat = ChatRequest(
         org=org,
         user=user,
         api_key=api_key,
         messages=(ChatMessage(role="user", content=data["message"]),),
-        request_id=_request_id(request),
+        request_id=request_id,
+        request_id_given=request_id_given,
         assistant=data.get("assistant") or None,
         mode=data.get("mode") or None,
         model=data.get("model") or None,
@@ -299,6 +304,7 @@ async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
     org, user, api_key = await db_step(_authenticate)(request, allow_session=False)
     raw = _json_body(request)
     data = _validated(V1ChatInput, raw)
+    request_id, request_id_given = _request_id(request)
     messages = tuple(
         ChatMessage(role="system" if m["role"] == "developer" else m["role"], content=m["content"])
         for m in data["messages"]
@@ -308,7 +314,8 @@ async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
         user=user,
         api_key=api_key,
         messages=messages,
-        request_id=_request_id(request),
+        request_id=request_id,
+        request_id_given=request_id_given,
         model=None if data["model"] == "auto" else data["model"],
         max_tokens=data.get("max_completion_tokens") or data.get("max_tokens"),
         temperature=data.get("temperature"),

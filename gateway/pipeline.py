@@ -12,13 +12,13 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from django.conf import settings
 
 from accounts.models import ApiKey, Organization, User
 from billing.errors import InsufficientCredits
-from billing.selectors import entitlement_get
+from billing.selectors import credit_balance
 from billing.types import Entitlement
 from gateway import conversations
 from gateway.attempts import attempts_run
@@ -28,14 +28,14 @@ from gateway.events import ChatEvent, PrecheckEvent, RouteEvent
 from gateway.limits import StreamSlot, limit_policy, limits_acquire, slot_release
 from gateway.providers.base import ChatMessage
 from gateway.providers.breaker import breaker_open_providers
+from gateway.snapshots import TenantSnapshot, catalog_snapshot, tenant_snapshot
 from routing.errors import InvalidRequest, NotInPlan, PromptBlocked
 from routing.precheck.classifier import estimate_tokens
 from routing.precheck.pipeline import precheck_run
-from routing.selectors import catalog_get, routing_rule_list
 from routing.services import prompt_check_record
-from routing.types import AssistantChoice, Catalog, ModelInfo, PrecheckOutcome, RouteDecision
+from routing.types import AssistantChoice, ModelInfo, PrecheckOutcome, RouteDecision
 from usage import services as metering
-from usage.selectors import abuse_flag_open_for, request_id_used
+from usage.selectors import request_id_used
 
 
 class NoRouteAvailable(ApplicationError):
@@ -56,6 +56,7 @@ class ChatRequest:
     api_key: ApiKey | None
     messages: tuple[ChatMessage, ...]  # the new turn(s); history is added from the conversation
     request_id: str
+    request_id_given: bool = False  # the client's Idempotency-Key, so it may be a replay
     assistant: str | None = None
     mode: str | None = None
     model: str | None = None  # an explicit model slug; None routes
@@ -83,31 +84,19 @@ class PreparedChat:
     skipped: list[str] = field(default_factory=list)
 
 
-_catalog_cache: tuple[float, Catalog] | None = None
-
-
-def _catalog() -> Catalog:
-    """The catalog, re-read at most every CATALOG_TTL_SECONDS (staff changes show up then)."""
-    global _catalog_cache
-    ttl = settings.CATALOG_TTL_SECONDS
-    if _catalog_cache is None or time.monotonic() - _catalog_cache[0] > ttl:
-        _catalog_cache = (time.monotonic(), catalog_get())
-    return _catalog_cache[1]
-
-
 async def chat_prepare(request: ChatRequest) -> PreparedChat:
     """Refuse early (429, 400, 402, 403) or return a chat ready to stream, holding a slot."""
-    entitlement, flagged = await db_step(_entitlement)(request)
+    snapshot = await tenant_snapshot(org=request.org, user=request.user)
     deadline_seconds = settings.CHAT_DEADLINE_SECONDS
     slot = await limits_acquire(
         org_id=request.org.pk,
         user_id=request.user.pk,
-        policy=limit_policy(entitlement, flagged=flagged),
+        policy=limit_policy(snapshot.entitlement, flagged=snapshot.flagged),
         request_id=request.request_id,
         slot_ttl_seconds=deadline_seconds + 30,
     )
     try:
-        prepared = await db_step(_precheck_and_route)(request, entitlement, slot)
+        prepared = await db_step(_precheck_and_route)(request, snapshot, slot)
     except BaseException:
         await slot_release(slot)
         raise
@@ -115,15 +104,10 @@ async def chat_prepare(request: ChatRequest) -> PreparedChat:
     return prepared
 
 
-def _entitlement(request: ChatRequest) -> tuple[Entitlement, bool]:
-    entitlement = entitlement_get(org=request.org, user=request.user)
-    return entitlement, abuse_flag_open_for(org=request.org, user=request.user)
-
-
 def _precheck_and_route(
-    request: ChatRequest, entitlement: Entitlement, slot: StreamSlot
+    request: ChatRequest, snapshot: TenantSnapshot, slot: StreamSlot
 ) -> PreparedChat:
-    if request_id_used(org=request.org, request_id=request.request_id):
+    if request.request_id_given and request_id_used(org=request.org, request_id=request.request_id):
         raise DuplicateRequest(
             f"Request {request.request_id} was already processed; send a new Idempotency-Key."
         )
@@ -132,12 +116,13 @@ def _precheck_and_route(
         org=request.org, user=request.user, conversation_id=request.conversation_id
     )
     context = [*history, *request.messages[:-1]]
-    catalog = _catalog()
+    catalog = catalog_snapshot()
+    entitlement = replace(snapshot.entitlement, credits_left=credit_balance(org=request.org))
     outcome = precheck_run(
         text=prompt,
         entitlement=entitlement,
         catalog=catalog,
-        rules=routing_rule_list(org=request.org),
+        rules=snapshot.rules,
         assistant=request.assistant,
         mode=request.mode,
         has_images=request.has_images,

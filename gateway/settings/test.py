@@ -23,3 +23,6 @@ STORAGES = {
 # Serve static files from the app folders without collectstatic.
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = True
+# Tests change plans and catalogs between requests and expect the next request to see it;
+# tests of the snapshots themselves turn them back on.
+SNAPSHOT_TTL_SECONDS = 0.0

@@ -28,6 +28,7 @@ from tests.accounts.factories import (
     UserFactory,
 )
 from tests.billing.factories import (
+    CreditBalanceFactory,
     CreditLedgerFactory,
     PlanFactory,
     PlanRequestFactory,
@@ -118,6 +119,7 @@ ROW_FACTORIES: dict[str, Callable[[], Any]] = {
     "billing.UserEntitlement": UserEntitlementFactory,
     "billing.PlanRequest": PlanRequestFactory,
     "billing.CreditLedger": _usage_ledger_row,
+    "billing.CreditBalance": CreditBalanceFactory,
     "routing.ModelProvider": ModelProviderFactory,
     "routing.AIModel": AIModelFactory,
     "routing.Assistant": AssistantFactory,
@@ -139,6 +141,7 @@ REGISTERED = sorted(_label(model) for model in admin.site._registry)
 APPEND_ONLY = [
     "accounts.AuditLog",
     "billing.CreditLedger",
+    "billing.CreditBalance",
     "usage.UsageRecord",
     "usage.CostRecord",
     "usage.ModelCall",

@@ -16,6 +16,7 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Membership
 from billing.models import (
+    CreditBalance,
     CreditLedger,
     LedgerKind,
     Plan,
@@ -113,3 +114,18 @@ class CreditLedgerFactory(DjangoModelFactory[CreditLedger]):
     kind = LedgerKind.GRANT
     credits = Decimal("100.00")
     note = "test grant"
+
+
+class CreditBalanceFactory(DjangoModelFactory[CreditBalance]):
+    """The balance the ledger trigger keeps: made by posting a grant of `credits`."""
+
+    class Meta:
+        model = CreditBalance
+
+    organization = factory.SubFactory(OrganizationFactory)
+    credits = Decimal("100.00")
+
+    @classmethod
+    def _create(cls, model_class: type[CreditBalance], *args: Any, **kwargs: Any) -> CreditBalance:
+        CreditLedgerFactory(organization=kwargs["organization"], credits=kwargs["credits"])
+        return model_class.objects.get(organization=kwargs["organization"])

@@ -24,7 +24,6 @@ from usage.models import CallStatus, ModelCall
 
 LIVE_SETTINGS = {
     "DJANGO_SETTINGS_MODULE": "gateway.settings.test",
-    "CATALOG_TTL_SECONDS": "0",
     "PROVIDER_FIRST_BYTE_TIMEOUT": "1",
     "PROVIDER_CHUNK_TIMEOUT": "1",
     "CHAT_DEADLINE_SECONDS": "20",

@@ -30,12 +30,6 @@ Event = tuple[str, dict[str, Any]]
 Header = tuple[bytes, bytes]
 
 
-@pytest.fixture(autouse=True)
-def _fresh_catalog(settings: Any) -> None:
-    # `live` re-seeds the catalog for every test (new ids): never route from a cached one.
-    settings.CATALOG_TTL_SECONDS = 0
-
-
 def session_cookie(user: Any) -> Header:
     client = Client()
     client.force_login(user)

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, Organization, User
@@ -100,24 +100,23 @@ def model_call_start(
     if deadline_at is None:
         seconds = settings.MODEL_CALL_DEADLINE_SECONDS
         deadline_at = timezone.now() + timedelta(seconds=seconds)
-    with transaction.atomic():
-        return ModelCall.objects.create(
-            organization=org,
-            user=user,
-            api_key=api_key,
-            conversation_id=conversation_id,
-            request_id=request_id,
-            attempt=attempt,
-            fallback_of_id=fallback_of_id,
-            provider_id=provider_id,
-            model_id=model_id,
-            assistant_family=assistant_family,
-            display_multiplier=display_multiplier,
-            task_type=task_type,
-            route_reasons=list(route_reasons),
-            status=CallStatus.PENDING,
-            deadline_at=deadline_at,
-        )
+    return ModelCall.objects.create(
+        organization=org,
+        user=user,
+        api_key=api_key,
+        conversation_id=conversation_id,
+        request_id=request_id,
+        attempt=attempt,
+        fallback_of_id=fallback_of_id,
+        provider_id=provider_id,
+        model_id=model_id,
+        assistant_family=assistant_family,
+        display_multiplier=display_multiplier,
+        task_type=task_type,
+        route_reasons=list(route_reasons),
+        status=CallStatus.PENDING,
+        deadline_at=deadline_at,
+    )
 
 
 def model_call_mark_streaming(*, call_id: int) -> bool:
@@ -291,13 +290,31 @@ def _call_reconcile(*, call: ModelCall, cutoff: datetime, now: datetime) -> int:
     return 1
 
 
+# What finalising and billing read: loading whole rows (a user has a dozen columns) costs
+# more than the rest of the transaction.
+_LOCKED_FIELDS = (
+    *("request_id", "status", "finished_at", "display_multiplier", "model", "user"),
+    *("input_tokens", "output_tokens", "latency_ms", "ttft_ms"),
+    *("model__slug", "model__currency", "model__input_cost_per_mtok"),
+    *("model__output_cost_per_mtok", "user__id"),
+)
+
+
 def _call_lock(*, org: Organization, call_id: int, request_id: str) -> ModelCall:
-    return (
+    """The call, row-locked, with `billed`: whether any attempt of its request was billed."""
+    billed = UsageRecord.objects.filter(
+        organization=OuterRef("organization"), request_id=OuterRef("request_id")
+    )
+    call = (
         ModelCall.objects.for_org(org)
         .select_for_update(of=("self",))
-        .select_related("model", "organization", "user")
+        .select_related("model", "user")
+        .only(*_LOCKED_FIELDS)
+        .annotate(billed=Exists(billed))
         .get(pk=call_id, request_id=request_id)
     )
+    call.organization = org
+    return call
 
 
 def _call_finalise(*, call: ModelCall, outcome: _Outcome) -> BilledUsage | None:
@@ -306,10 +323,10 @@ def _call_finalise(*, call: ModelCall, outcome: _Outcome) -> BilledUsage | None:
     A billed request is final. Until then the latest report wins, so a late real result
     replaces a reconciler's guess.
     """
-    existing = _usage_for_request(org=call.organization, request_id=call.request_id)
-    if existing is not None:
+    if call.billed:
         if call.finished_at is None:  # another attempt was billed: still record this one
             _call_record(call, outcome)
+        existing = _usage_for_request(org=call.organization, request_id=call.request_id)
         return _billed_from(existing, created=False)
     _call_record(call, outcome)
     if outcome.output_tokens == 0 and outcome.status != CallStatus.SUCCEEDED:

@@ -1,0 +1,58 @@
+"""Snapshots spare the chat path its per-request reads, and go stale only for their TTL."""
+
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from asgiref.sync import async_to_sync
+
+from billing.models import Plan
+from gateway.snapshots import catalog_snapshot, snapshots_clear, tenant_snapshot
+from tests.accounts.factories import UserFactory
+from tests.billing.factories import SubscriptionFactory
+from tests.routing.factories import AIModelFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture(autouse=True)
+def _snapshots_on(settings: Any) -> Any:
+    settings.SNAPSHOT_TTL_SECONDS = 60
+    snapshots_clear()
+    yield
+    snapshots_clear()
+
+
+def snapshot_of(subscription: Any, user: Any) -> Any:
+    return async_to_sync(tenant_snapshot)(org=subscription.organization, user=user)
+
+
+def test_a_fresh_snapshot_is_reused_until_it_expires(settings: Any) -> None:
+    subscription, user = SubscriptionFactory(), UserFactory()
+    first = snapshot_of(subscription, user)
+    Plan.objects.filter(pk=subscription.plan_id).update(rpm=first.entitlement.rpm + 7)
+
+    assert snapshot_of(subscription, user) is first
+
+    settings.SNAPSHOT_TTL_SECONDS = 0
+    assert snapshot_of(subscription, user).entitlement.rpm == first.entitlement.rpm + 7
+
+
+def test_snapshots_are_per_organisation_and_user() -> None:
+    mine, theirs = SubscriptionFactory(), SubscriptionFactory()
+    Plan.objects.filter(pk=theirs.plan_id).update(display_multiplier=Decimal("3"))
+
+    user = UserFactory()
+
+    assert snapshot_of(mine, user).entitlement.plan_slug == mine.plan.slug
+    assert snapshot_of(theirs, user).entitlement.display_multiplier == Decimal("3")
+    assert snapshot_of(mine, user).entitlement.display_multiplier == mine.plan.display_multiplier
+
+
+def test_the_catalog_snapshot_sees_a_new_model_after_the_ttl(settings: Any) -> None:
+    before = {m.slug for m in catalog_snapshot().models}
+    added = AIModelFactory(active=True)
+
+    assert {m.slug for m in catalog_snapshot().models} == before
+    settings.SNAPSHOT_TTL_SECONDS = 0
+    assert added.slug in {m.slug for m in catalog_snapshot().models}
