@@ -51,7 +51,8 @@ async def attempts_run(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:
     first token, stop at the first attempt that ends the request."""
     attempt, previous_call, last_error = 0, None, "No provider could answer."
     for target in prepared.targets:
-        if not await breaker_allows(target.provider):
+        unsettled = target.provider in prepared.breakers.unsettled
+        if unsettled and not await breaker_allows(target.provider):
             prepared.skipped.append(f"{target.slug}: circuit open")
             continue
         for retry in range(MAX_RETRIES + 1):
@@ -181,7 +182,8 @@ class ProviderAttempt:
         if not self.text:
             self.ttft_ms = int((time.monotonic() - self.started) * 1000)
             await db_step(metering.model_call_mark_streaming)(call_id=self.call_id)
-            await breaker_record_success(self.target.provider)
+            if self.target.provider in self.prepared.breakers.unsettled:
+                await breaker_record_success(self.target.provider)
         self.text.append(text)
         if len(self.text) % PROGRESS_EVERY == 0:
             await db_step(metering.model_call_update_progress)(

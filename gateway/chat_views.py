@@ -30,7 +30,7 @@ from billing.types import Entitlement
 from gateway import conversations
 from gateway.errors import ApplicationError
 from gateway.models import Conversation
-from gateway.providers.breaker import breaker_open_providers
+from gateway.providers.breaker import breaker_view
 from routing.models import ProviderKind
 from routing.policy import MODES
 from routing.precheck.classifier import estimate_tokens
@@ -234,7 +234,7 @@ def precheck_hint(
             rules=routing_rule_list(org=org),
             assistant=assistant,
             mode=mode,
-            down_providers=breaker_open_providers(),
+            down_providers=breaker_view().cooling,
             context_tokens=sum(estimate_tokens(m.content) for m in history),
         )
     except ApplicationError as error:  # bad input, not in the plan, no plan at all

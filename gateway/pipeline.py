@@ -27,7 +27,7 @@ from gateway.errors import ApplicationError
 from gateway.events import ChatEvent, PrecheckEvent, RouteEvent
 from gateway.limits import StreamSlot, limit_policy, limits_acquire, slot_release
 from gateway.providers.base import ChatMessage
-from gateway.providers.breaker import breaker_open_providers
+from gateway.providers.breaker import BreakerView, breaker_view
 from gateway.snapshots import TenantSnapshot, catalog_snapshot, tenant_snapshot
 from routing.errors import InvalidRequest, NotInPlan, PromptBlocked
 from routing.precheck.classifier import estimate_tokens
@@ -78,6 +78,7 @@ class PreparedChat:
     entitlement: Entitlement
     targets: list[ModelInfo]
     provider_messages: tuple[ChatMessage, ...]
+    breakers: BreakerView
     conversation_id: int | None
     slot: StreamSlot
     deadline: float  # time.monotonic() by which the whole request must end
@@ -117,6 +118,7 @@ def _precheck_and_route(
     )
     context = [*history, *request.messages[:-1]]
     catalog = catalog_snapshot()
+    breakers = breaker_view()
     entitlement = replace(snapshot.entitlement, credits_left=credit_balance(org=request.org))
     outcome = precheck_run(
         text=prompt,
@@ -126,7 +128,7 @@ def _precheck_and_route(
         assistant=request.assistant,
         mode=request.mode,
         has_images=request.has_images,
-        down_providers=breaker_open_providers(),
+        down_providers=breakers.cooling,
         model=request.model,
         context_tokens=sum(estimate_tokens(m.content) for m in context),
     )
@@ -176,6 +178,7 @@ def _precheck_and_route(
         entitlement=entitlement,
         targets=targets,
         provider_messages=messages,
+        breakers=breakers,
         conversation_id=conversation_id,
         slot=slot,
         deadline=0.0,

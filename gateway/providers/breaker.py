@@ -62,18 +62,34 @@ end
 return 0
 """
 )
-# KEYS: open. ARGV: now. The providers in their cool-down (half-open ones are not listed).
-_OPEN_PROVIDERS = (
+# KEYS: open, failures. ARGV: now. Returns {providers in their cool-down, providers with any
+# breaker state}.
+_VIEW = (
     _NOW_MS
     + """
 local entries = redis.call('HGETALL', KEYS[1])
-local result = {}
+local cooling = {}
+local unsettled = redis.call('HKEYS', KEYS[2])
 for i = 1, #entries, 2 do
-  if now < tonumber(entries[i + 1]) then table.insert(result, entries[i]) end
+  table.insert(unsettled, entries[i])
+  if now < tonumber(entries[i + 1]) then table.insert(cooling, entries[i]) end
 end
-return result
+return {cooling, unsettled}
 """
 )
+
+
+@dataclass(frozen=True)
+class BreakerView:
+    """Every provider's breaker as one request sees it, read in one round trip.
+
+    `cooling`: open and in their cool-down; the policy engine routes around them.
+    `unsettled`: open, half-open or with failures counted. Only these need the per-attempt
+    trial check and the reset after a success, so a healthy provider costs no further trip.
+    """
+
+    cooling: frozenset[str]
+    unsettled: frozenset[str]
 
 
 @dataclass(frozen=True)
@@ -161,17 +177,16 @@ async def breaker_record_failure(provider: str, *, now: datetime | None = None) 
     return bool(await conn.failure(keys=keys, args=args))
 
 
-def breaker_open_providers(*, now: datetime | None = None) -> frozenset[str]:
-    """Providers in their cool-down, for the policy engine's `down_providers`; one round trip.
-
-    Half-open providers are left out, so routing still sends them the trial call.
-    """
+def breaker_view(*, now: datetime | None = None) -> BreakerView:
+    """The breakers for routing one request (half-open providers are not `cooling`, so
+    routing still sends them the trial call)."""
     url = settings.REDIS_URL
     if url not in _sync_clients:
         client = redis.Redis.from_url(url, decode_responses=True)
-        _sync_clients[url] = (client, client.register_script(_OPEN_PROVIDERS))
+        _sync_clients[url] = (client, client.register_script(_VIEW))
     _, script = _sync_clients[url]
-    return frozenset(script(keys=[OPEN], args=[_now_ms(now)]))
+    cooling, unsettled = script(keys=[OPEN, FAILURES], args=[_now_ms(now)])
+    return BreakerView(cooling=frozenset(cooling), unsettled=frozenset(unsettled))
 
 
 async def breaker_aclose() -> None:

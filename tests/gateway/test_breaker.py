@@ -21,9 +21,9 @@ from gateway.providers.breaker import (
     FAILURES,
     breaker_aclose,
     breaker_allows,
-    breaker_open_providers,
     breaker_record_failure,
     breaker_record_success,
+    breaker_view,
 )
 
 pytestmark = pytest.mark.anyio
@@ -65,7 +65,7 @@ async def test_opens_after_threshold_consecutive_failures(provider: str) -> None
 
     assert opened == [False, False, True]
     assert await breaker_allows(provider) is False
-    assert provider in breaker_open_providers()
+    assert provider in breaker_view().cooling
 
 
 async def test_allows_calls_below_the_threshold(provider: str) -> None:
@@ -73,7 +73,7 @@ async def test_allows_calls_below_the_threshold(provider: str) -> None:
     await breaker_record_failure(provider)
 
     assert await breaker_allows(provider) is True
-    assert provider not in breaker_open_providers()
+    assert provider not in breaker_view().cooling
     with redis.Redis.from_url(django_settings.REDIS_URL, decode_responses=True) as client:
         assert client.hget(FAILURES, provider) == "2"
 
@@ -126,7 +126,7 @@ async def test_failed_trial_opens_for_another_cooldown(provider: str, t0: dateti
 
     assert await breaker_record_failure(provider, now=trial) is True
     assert await breaker_allows(provider, now=trial + COOLDOWN / 2) is False
-    assert provider in breaker_open_providers(now=trial + COOLDOWN / 2)
+    assert provider in breaker_view(now=trial + COOLDOWN / 2).cooling
     assert await breaker_allows(provider, now=trial + COOLDOWN) is True
 
 
@@ -154,13 +154,18 @@ async def test_open_providers_lists_only_those_in_cooldown(provider: str, t0: da
     await open_breaker(provider, t0)
     await breaker_record_failure(healthy, now=t0)
 
-    listed = breaker_open_providers(now=t0)
-    half_open = breaker_open_providers(now=t0 + COOLDOWN)
+    listed = breaker_view(now=t0)
+    half_open = breaker_view(now=t0 + COOLDOWN)
     await breaker_record_success(healthy)
+    settled = breaker_view(now=t0)
 
-    assert provider in listed
-    assert healthy not in listed
-    assert provider not in half_open  # routing must still send it the trial call
+    assert provider in listed.cooling
+    assert healthy not in listed.cooling
+    assert provider not in half_open.cooling  # routing must still send it the trial call
+    # Anything with breaker state goes through the trial check and the reset on success.
+    assert {provider, healthy} <= listed.unsettled
+    assert provider in half_open.unsettled
+    assert healthy not in settled.unsettled
 
 
 async def test_state_is_shared_between_processes(provider: str) -> None:
@@ -176,4 +181,4 @@ async def test_state_is_shared_between_processes(provider: str) -> None:
 
     assert allowed_there is False
     assert await breaker_allows(provider) is False
-    assert provider in breaker_open_providers()
+    assert provider in breaker_view().cooling
