@@ -109,10 +109,16 @@ def api_key_revoke_as_staff(*, key: ApiKey, actor: User, now: datetime | None = 
     return locked
 
 
-def api_key_touch(*, key: ApiKey, now: datetime | None = None) -> None:
-    """Record use, at most once a minute per key, so hot keys do not write on every request."""
+def api_key_touch_due(*, key: ApiKey, now: datetime | None = None) -> bool:
+    """Whether `key`'s last use is over a minute old (hot keys do not write on every request)."""
     now = now or timezone.now()
-    if key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60:
+    return key.last_used_at is None or (now - key.last_used_at).total_seconds() > 60
+
+
+def api_key_touch(*, key: ApiKey, now: datetime | None = None) -> None:
+    """Record use, at most once a minute per key."""
+    now = now or timezone.now()
+    if api_key_touch_due(key=key, now=now):
         ApiKey.objects.filter(pk=key.pk).update(last_used_at=now)
         key.last_used_at = now
 

@@ -22,8 +22,7 @@ from django.views.decorators.http import require_GET, require_POST
 from rest_framework import serializers
 
 from accounts.models import ApiKey, Organization, User
-from accounts.selectors import api_key_get_active
-from accounts.services import api_key_touch
+from accounts.services import api_key_touch, api_key_touch_due
 from billing.selectors import entitlement_get
 from gateway.db import db_step
 from gateway.errors import ApplicationError, error_body, first_field_error
@@ -38,6 +37,7 @@ from gateway.events import (
 )
 from gateway.pipeline import ChatRequest, chat_prepare, chat_stream
 from gateway.providers.base import ChatMessage
+from gateway.snapshots import api_key_snapshot
 from routing.apis import precheck_payload
 from routing.policy import MODES, model_availability
 from routing.selectors import catalog_get
@@ -69,19 +69,24 @@ class _CsrfCheck(CsrfViewMiddleware):
         return reason
 
 
-def _authenticate(
+async def _authenticate(
     request: HttpRequest, *, allow_session: bool
 ) -> tuple[Organization, User, ApiKey | None]:
     """The tenant and user: a bearer API key, or (browser) the session with a CSRF check."""
     header = request.headers.get("Authorization", "")
     if header[:7].lower() == "bearer ":
-        key = api_key_get_active(secret=header[7:].strip())
+        key = await api_key_snapshot(secret=header[7:].strip())
         if key is None:
             raise Unauthenticated("Invalid or revoked API key.")
-        api_key_touch(key=key)
+        if api_key_touch_due(key=key):
+            await db_step(api_key_touch)(key=key)
         return key.organization, key.user, key
     if not allow_session:  # /v1 is served without the session middleware (gateway.asgi)
         raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+    return await db_step(_session_user)(request)
+
+
+def _session_user(request: HttpRequest) -> tuple[Organization, User, None]:
     user = request.user
     if user.is_authenticated and getattr(request, "org", None) is not None:
         check = _CsrfCheck(lambda r: HttpResponse())
@@ -216,7 +221,7 @@ def chat_event_payload(event: ChatEvent) -> tuple[str, dict[str, Any]]:
 @_guarded
 async def chat_api(request: HttpRequest) -> HttpResponse:
     """Route and answer one message; SSE events, or one JSON object with `stream: false`."""
-    org, user, api_key = await db_step(_authenticate)(request, allow_session=True)
+    org, user, api_key = await _authenticate(request, allow_session=True)
     data = _validated(ChatInput, _json_body(request))
     request_id, request_id_given = _request_id(request)
     chat = ChatRequest(
@@ -301,7 +306,7 @@ def _v1_has_images(messages: list[Any]) -> bool:
 @_guarded
 async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
     """OpenAI's chat completions; `model: "auto"` lets Switchboard route."""
-    org, user, api_key = await db_step(_authenticate)(request, allow_session=False)
+    org, user, api_key = await _authenticate(request, allow_session=False)
     raw = _json_body(request)
     data = _validated(V1ChatInput, raw)
     request_id, request_id_given = _request_id(request)
@@ -409,7 +414,7 @@ async def _v1_json(
 @_guarded
 async def v1_models(request: HttpRequest) -> HttpResponse:
     """The models the key's plan can use, plus `auto`, in OpenAI's list shape."""
-    org, user, _ = await db_step(_authenticate)(request, allow_session=False)
+    org, user, _ = await _authenticate(request, allow_session=False)
     available = await db_step(_available_models)(org, user)
     created = int(time.time())
     data = [{"id": "auto", "object": "model", "created": created, "owned_by": "switchboard"}]

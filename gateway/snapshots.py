@@ -1,8 +1,9 @@
 """Read-mostly data the chat path reuses for a few seconds instead of reading it per request.
 
-The model catalog, and per (organisation, user) the plan entitlement, abuse flag and routing
-rules: staff changes and plan changes reach every web process within SNAPSHOT_TTL_SECONDS
-(0 turns the snapshots off). Credits are never snapshotted; the chat reads its balance fresh.
+The model catalog, live API keys, and per (organisation, user) the plan entitlement, abuse
+flag and routing rules: staff changes, plan changes and key revocations reach every web
+process within SNAPSHOT_TTL_SECONDS (0 turns the snapshots off). Credits are never
+snapshotted; the chat reads its balance fresh.
 """
 
 from __future__ import annotations
@@ -14,7 +15,8 @@ from typing import Generic, TypeVar
 
 from django.conf import settings
 
-from accounts.models import Organization, User
+from accounts.models import ApiKey, Organization, User
+from accounts.selectors import api_key_get_active, secret_sha256
 from billing.selectors import entitlement_get
 from billing.types import Entitlement
 from gateway.db import db_step
@@ -59,6 +61,7 @@ class _Expiring(Generic[T]):
 
 _catalogs: _Expiring[Catalog] = _Expiring()
 _tenants: _Expiring[TenantSnapshot] = _Expiring()
+_api_keys: _Expiring[ApiKey] = _Expiring()
 
 
 def catalog_snapshot() -> Catalog:
@@ -75,6 +78,17 @@ async def tenant_snapshot(*, org: Organization, user: User) -> TenantSnapshot:
     return snapshot
 
 
+async def api_key_snapshot(*, secret: str) -> ApiKey | None:
+    """The live key with this secret, with its organisation and user; None is not cached."""
+    digest = secret_sha256(secret)
+    key = _api_keys.get(digest)
+    if key is None:
+        key = await db_step(api_key_get_active)(secret=secret)
+        if key is not None:
+            _api_keys.put(digest, key)
+    return key
+
+
 def _tenant_load(org: Organization, user: User) -> TenantSnapshot:
     return TenantSnapshot(
         entitlement=entitlement_get(org=org, user=user),
@@ -87,3 +101,4 @@ def snapshots_clear() -> None:
     """Forget every snapshot (tests, and a process that must see a change at once)."""
     _catalogs.clear()
     _tenants.clear()
+    _api_keys.clear()
