@@ -103,6 +103,7 @@ class ProviderAttempt:
         self.text: list[str] = []
         self.started = time.monotonic()
         self.ttft_ms: int | None = None
+        self.first_token_recorded: asyncio.Task[None] | None = None
 
     async def events(self) -> AsyncIterator[ChatEvent]:
         self.call_id = await db_step(self._start)()
@@ -181,9 +182,8 @@ class ProviderAttempt:
     async def _on_delta(self, text: str) -> None:
         if not self.text:
             self.ttft_ms = int((time.monotonic() - self.started) * 1000)
-            await db_step(metering.model_call_mark_streaming)(call_id=self.call_id)
-            if self.target.provider in self.prepared.breakers.unsettled:
-                await breaker_record_success(self.target.provider)
+            # Written while the token goes out, not before: the first token waits for nothing.
+            self.first_token_recorded = asyncio.create_task(self._record_first_token())
         self.text.append(text)
         if len(self.text) % PROGRESS_EVERY == 0:
             await db_step(metering.model_call_update_progress)(
@@ -191,6 +191,11 @@ class ProviderAttempt:
                 output_tokens=self._output_estimate(),
                 input_tokens=self.prepared.decision.input_tokens,
             )
+
+    async def _record_first_token(self) -> None:
+        await db_step(metering.model_call_mark_streaming)(call_id=self.call_id)
+        if self.target.provider in self.prepared.breakers.unsettled:
+            await breaker_record_success(self.target.provider)
 
     def _output_estimate(self) -> int:
         return estimate_tokens("".join(self.text)) if self.text else 0
@@ -233,6 +238,8 @@ class ProviderAttempt:
         output_tokens = (
             getattr(reported, "output_tokens", None) if not incomplete else None
         ) or self._output_estimate()
+        if self.first_token_recorded is not None:
+            await self.first_token_recorded
         billed = await db_step(self._finish)(status, input_tokens, output_tokens, incomplete)
         credits = billed.display_cost if billed else Decimal(0)
         return UsageEvent(input_tokens, output_tokens, credits, incomplete)

@@ -5,10 +5,17 @@ from typing import Any
 
 import pytest
 from asgiref.sync import async_to_sync
+from django.utils import timezone
 
+from accounts.models import ApiKey
 from billing.models import Plan
-from gateway.snapshots import catalog_snapshot, snapshots_clear, tenant_snapshot
-from tests.accounts.factories import UserFactory
+from gateway.snapshots import (
+    api_key_snapshot,
+    catalog_snapshot,
+    snapshots_clear,
+    tenant_snapshot,
+)
+from tests.accounts.factories import ApiKeyFactory, UserFactory
 from tests.billing.factories import SubscriptionFactory
 from tests.routing.factories import AIModelFactory
 
@@ -56,3 +63,16 @@ def test_the_catalog_snapshot_sees_a_new_model_after_the_ttl(settings: Any) -> N
     assert {m.slug for m in catalog_snapshot().models} == before
     settings.SNAPSHOT_TTL_SECONDS = 0
     assert added.slug in {m.slug for m in catalog_snapshot().models}
+
+
+def test_a_live_key_is_reused_and_an_unknown_one_is_never_cached() -> None:
+    secret = "sb_test_snapshot_0000000000000000000000"
+    key = ApiKeyFactory(secret=secret)
+    first = async_to_sync(api_key_snapshot)(secret=secret)
+    ApiKey.objects.filter(pk=key.pk).update(revoked_at=timezone.now())
+
+    assert first is not None and first.pk == key.pk
+    assert async_to_sync(api_key_snapshot)(secret=secret) is first
+    snapshots_clear()
+    assert async_to_sync(api_key_snapshot)(secret=secret) is None
+    assert async_to_sync(api_key_snapshot)(secret="sb_unknown") is None
