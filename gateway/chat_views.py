@@ -7,6 +7,7 @@ is never written twice. The answer itself streams over the WebSocket (`gateway/c
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -19,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 from django_htmx.http import HttpResponseClientRedirect
+from rest_framework.throttling import UserRateThrottle
 
 from accounts.models import Organization, User
 from accounts.types import OrgHttpRequest
@@ -31,11 +33,12 @@ from gateway import conversations
 from gateway.errors import ApplicationError
 from gateway.models import Conversation
 from gateway.providers.breaker import breaker_view
+from gateway.snapshots import catalog_snapshot
 from routing.models import ProviderKind
 from routing.policy import MODES
 from routing.precheck.classifier import estimate_tokens
 from routing.precheck.pipeline import precheck_run
-from routing.selectors import catalog_get, routing_rule_list
+from routing.selectors import routing_rule_list
 from routing.types import Catalog, PrecheckOutcome
 
 PAGE = "gateway/chat.html"
@@ -101,7 +104,7 @@ def _context(
     org: Organization, user: User, conversation: Conversation | None, **extra: Any
 ) -> dict[str, Any]:
     """Everything the page and each of its partials read; one context for all of them."""
-    catalog = catalog_get()
+    catalog = catalog_snapshot()
     try:
         entitlement: Entitlement | None = entitlement_get(org=org, user=user)
     except NoActivePlan:
@@ -191,11 +194,21 @@ def conversation_delete(request: OrgHttpRequest, conversation_id: int) -> HttpRe
     return redirect("chat:conversation", current.pk) if current else redirect("chat:page")
 
 
+class PrecheckHintThrottle(UserRateThrottle):
+    """The page's hints share the user's `precheck` rate with `POST /api/ai/precheck`."""
+
+    scope = "precheck"
+
+
 @login_required
 @require_POST
 def chat_precheck(request: OrgHttpRequest) -> HttpResponse:
     """The precheck hint for what is typed so far. Nothing is recorded: it is a preview,
     run on every pause in typing, and the real send records its own PromptCheck."""
+    throttle = PrecheckHintThrottle()
+    if not throttle.allow_request(request, None):
+        wait = math.ceil(throttle.wait() or 1)
+        return HttpResponse("Too many prechecks.", status=429, headers={"Retry-After": str(wait)})
     org = _org(request)
     text = request.POST.get("message", "")
     hint = None
@@ -225,7 +238,7 @@ def precheck_hint(
     history = conversations.history_for(
         org=org, user=user, conversation_id=conversation.pk if conversation else None
     )
-    catalog = catalog_get()
+    catalog = catalog_snapshot()
     try:
         outcome = precheck_run(
             text=text,

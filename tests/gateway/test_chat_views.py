@@ -5,9 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 
 import pytest
+from django.core.cache import cache
 from django.test import Client
 
 from billing.models import CreditLedger, LedgerKind, PlanRequest, PlanRequestStatus
+from gateway.chat_views import PrecheckHintThrottle
 from gateway.models import Conversation, MessageRole
 from routing.models import PromptCheck
 from tests.conftest import Tenant
@@ -272,6 +274,21 @@ def test_precheck_hint_warns_when_the_plan_cannot_afford_the_answer(tenant: Tena
     assert "Not enough credits" in html
     assert "≈" not in html  # no estimate without a model that could answer
     assert 'href="/usage/#plan-requests"' in html
+
+
+def test_precheck_hints_are_rate_limited_per_user(
+    tenant: Tenant, other_tenant: Tenant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    cache.clear()
+    # DRF reads the rates once at import; this is what PRECHECK_RATE=2/min configures.
+    monkeypatch.setattr(PrecheckHintThrottle, "THROTTLE_RATES", {"precheck": "2/min"})
+    client, form = signed_in(tenant.owner), {"message": "Tell me a joke about routers."}
+
+    statuses = [client.post("/chat/precheck/", form, **HTMX).status_code for _ in range(3)]
+    other = signed_in(other_tenant.owner).post("/chat/precheck/", form, **HTMX)
+
+    assert statuses == [200, 200, 429]
+    assert other.status_code == 200
 
 
 @pytest.mark.parametrize(
