@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
+from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -248,33 +249,30 @@ class ProviderAttempt:
         self, status: str, input_tokens: int, output_tokens: int, incomplete: bool
     ) -> metering.BilledUsage | None:
         """Bill the attempt and keep the answer in its conversation, in one transaction."""
-        with transaction.atomic():
-            return self._finish_in_transaction(status, input_tokens, output_tokens, incomplete)
-
-    def _finish_in_transaction(
-        self, status: str, input_tokens: int, output_tokens: int, incomplete: bool
-    ) -> metering.BilledUsage | None:
         request = self.prepared.request
-        billed = metering.model_call_finish(
-            org=request.org,
-            call_id=self.call_id,
-            request_id=request.request_id,
-            status=status,
-            input_tokens=input_tokens,
-            output_tokens=output_tokens,
-            latency_ms=self._elapsed_ms(),
-            ttft_ms=self.ttft_ms,
-            incomplete=incomplete,
-        )
-        if self.text and self.prepared.conversation_id is not None:
-            conversations.message_add(
+        keep_answer = bool(self.text) and self.prepared.conversation_id is not None
+        # Billing is a transaction of its own; an outer one only to add the message with it.
+        with transaction.atomic() if keep_answer else nullcontext():
+            billed = metering.model_call_finish(
                 org=request.org,
-                conversation_id=self.prepared.conversation_id,
-                role="assistant",
-                content="".join(self.text),
-                model_call_id=self.call_id,
+                call_id=self.call_id,
+                request_id=request.request_id,
+                status=status,
+                input_tokens=input_tokens,
+                output_tokens=output_tokens,
+                latency_ms=self._elapsed_ms(),
+                ttft_ms=self.ttft_ms,
                 incomplete=incomplete,
             )
+            if keep_answer:
+                conversations.message_add(
+                    org=request.org,
+                    conversation_id=self.prepared.conversation_id,
+                    role="assistant",
+                    content="".join(self.text),
+                    model_call_id=self.call_id,
+                    incomplete=incomplete,
+                )
         return billed
 
     def _elapsed_ms(self) -> int:
