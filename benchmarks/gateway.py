@@ -147,7 +147,10 @@ def first_token_ms(client: httpx.Client, path: str, body: dict, headers: dict) -
     return times
 
 
-async def throughput(url: str, path: str, body: dict, headers: dict, concurrency: int) -> float:
+async def throughput(
+    url: str, path: str, body: dict, headers: dict, concurrency: int
+) -> tuple[float, int]:
+    """(requests per second, requests answered) over LOAD_SECONDS."""
     done, errors = 0, 0
     stop = time.monotonic() + LOAD_SECONDS
     limits = httpx.Limits(max_connections=concurrency)
@@ -165,7 +168,7 @@ async def throughput(url: str, path: str, body: dict, headers: dict, concurrency
         elapsed = time.monotonic() - started
     if errors:
         print(f"  {errors} non-200 answers at {concurrency} concurrent", file=sys.stderr)
-    return done / elapsed
+    return done / elapsed, done
 
 
 def watch_memory(process: psutil.Process) -> Callable[[], float]:
@@ -213,14 +216,21 @@ def main() -> None:
         gateway = [daphne, "-b", "127.0.0.1", "-p", str(web_port), "gateway.asgi:application"]
         web = start(gateway, env, f"{web_url}/healthz", stack)
         stop_memory = watch_memory(web)
-        results = measure(sim_url, web_url, {"Authorization": f"Bearer {secret}"})
+        results = measure(sim_url, web_url, {"Authorization": f"Bearer {secret}"}, web)
         results["peak_rss_mb"] = stop_memory()
     body = render(results)
     write_section("gateway", "Gateway overhead over the simulator", body)
     print(body)
 
 
-def measure(sim_url: str, web_url: str, auth: dict[str, str]) -> dict[str, float]:
+def cpu_seconds(process: psutil.Process) -> float:
+    times = process.cpu_times()
+    return times.user + times.system
+
+
+def measure(
+    sim_url: str, web_url: str, auth: dict[str, str], web: psutil.Process
+) -> dict[str, float]:
     direct_body = {**BODY, "model": "sim/economy"}
     gateway_body = {**BODY, "model": "auto"}
     results: dict[str, float] = {}
@@ -241,8 +251,15 @@ def measure(sim_url: str, web_url: str, auth: dict[str, str]) -> dict[str, float
             ("direct", sim_url, direct_body, {}),
             ("gateway", web_url, gateway_body, auth),
         ]:
-            rps = asyncio.run(throughput(url, "/v1/chat/completions", body, headers, concurrency))
+            cpu_before = cpu_seconds(web)
+            rps, done = asyncio.run(
+                throughput(url, "/v1/chat/completions", body, headers, concurrency)
+            )
             results[f"{name}_rps_{concurrency}"] = rps
+            if name == "gateway":
+                used = cpu_seconds(web) - cpu_before
+                results[f"cpu_ms_{concurrency}"] = 1000 * used / max(done, 1)
+                results[f"cpu_share_{concurrency}"] = 100 * used / LOAD_SECONDS
     return results
 
 
@@ -260,7 +277,12 @@ for latency, {LOAD_SECONDS} s of load per concurrency level. Reproduce: `make be
 | streaming time to first token, p50 | {r["ttft_direct"]:.2f} ms | {r["ttft_gateway"]:.2f} ms | {r["ttft_gateway"] - r["ttft_direct"]:.2f} ms | < 5 ms added |
 | requests/s, 16 concurrent | {r["direct_rps_16"]:.0f} | {r["gateway_rps_16"]:.0f} | | ≥ 200 |
 | requests/s, 64 concurrent | {r["direct_rps_64"]:.0f} | {r["gateway_rps_64"]:.0f} | | |
+| gateway CPU per request, 16 concurrent | | {r["cpu_ms_16"]:.2f} ms | | |
+| gateway process CPU use, 16 concurrent | | {r["cpu_share_16"]:.0f}% of a core | | |
 | gateway peak RSS | | {r["peak_rss_mb"]:.0f} MiB | | |
+
+One process runs Python on one core at a time, so the CPU per request bounds its throughput:
+at {r["cpu_ms_16"]:.1f} ms a request, a fully busy core answers at most {1000 / r["cpu_ms_16"]:.0f} requests/s.
 """
 
 
