@@ -592,13 +592,13 @@ def test_high_cost_calls_count_only_above_the_credit_threshold(
     for _ in range(5):
         assert (
             abuse_record_high_cost_call(
-                org=tenant.org, user=tenant.member, display_cost=Decimal("199.99"), now=now
+                org=tenant.org, user_id=tenant.member.pk, display_cost=Decimal("199.99"), now=now
             )
             is None
         )
     flags = [
         abuse_record_high_cost_call(
-            org=tenant.org, user=tenant.member, display_cost=Decimal("200"), now=now
+            org=tenant.org, user_id=tenant.member.pk, display_cost=Decimal("200"), now=now
         )
         for _ in range(4)
     ]

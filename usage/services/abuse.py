@@ -36,13 +36,14 @@ def abuse_record_blocked_prompt(
     open flag; while it is open further events raise nothing new.
     """
     threshold = settings.ABUSE_BLOCKED_THRESHOLD
+    user_id = user.pk if user is not None else None
     return _abuse_event(
-        org=org, user=user, kind=AbuseKind.BLOCKED_PROMPTS, threshold=threshold, now=now
+        org=org, user_id=user_id, kind=AbuseKind.BLOCKED_PROMPTS, threshold=threshold, now=now
     )
 
 
 def abuse_record_high_cost_call(
-    *, org: Organization, user: User | None, display_cost: Decimal, now: datetime | None = None
+    *, org: Organization, user_id: int | None, display_cost: Decimal, now: datetime | None = None
 ) -> AbuseFlag | None:
     """Count a call costing ABUSE_HIGH_COST_CREDITS (200) or more; returns the flag raised.
 
@@ -51,7 +52,9 @@ def abuse_record_high_cost_call(
     if display_cost < Decimal(settings.ABUSE_HIGH_COST_CREDITS):
         return None
     threshold = settings.ABUSE_HIGH_COST_THRESHOLD
-    return _abuse_event(org=org, user=user, kind=AbuseKind.HIGH_COST, threshold=threshold, now=now)
+    return _abuse_event(
+        org=org, user_id=user_id, kind=AbuseKind.HIGH_COST, threshold=threshold, now=now
+    )
 
 
 def abuse_flag_clear(*, flag: AbuseFlag, actor: User, now: datetime | None = None) -> AbuseFlag:
@@ -86,12 +89,12 @@ def abuse_flag_clear(*, flag: AbuseFlag, actor: User, now: datetime | None = Non
 
 
 def _abuse_event(
-    *, org: Organization, user: User | None, kind: str, threshold: int, now: datetime | None
+    *, org: Organization, user_id: int | None, kind: str, threshold: int, now: datetime | None
 ) -> AbuseFlag | None:
-    if user is None:
+    if user_id is None:
         return None
     try:
-        count = _abuse_count(org=org, user=user, kind=kind, now=now or timezone.now())
+        count = _abuse_count(org=org, user_id=user_id, kind=kind, now=now or timezone.now())
     except redis.RedisError:
         logger.warning("Abuse counter unavailable; %s event not counted", kind, exc_info=True)
         return None
@@ -100,14 +103,14 @@ def _abuse_event(
     window_minutes = settings.ABUSE_WINDOW_SECONDS // 60
     detail = f"{count} {AbuseKind(kind).label.lower().removeprefix('repeated ')}"
     return _abuse_flag_raise(
-        org=org, user=user, kind=kind, detail=f"{detail} in {window_minutes} minutes"
+        org=org, user_id=user_id, kind=kind, detail=f"{detail} in {window_minutes} minutes"
     )
 
 
-def _abuse_count(*, org: Organization, user: User, kind: str, now: datetime) -> int:
+def _abuse_count(*, org: Organization, user_id: int, kind: str, now: datetime) -> int:
     """Add one event to the user's sliding window (a Redis sorted set) and count it."""
     window = settings.ABUSE_WINDOW_SECONDS
-    key = _abuse_key(org_id=org.pk, user_id=user.pk, kind=kind)
+    key = _abuse_key(org_id=org.pk, user_id=user_id, kind=kind)
     score = now.timestamp()
     pipe = _abuse_redis().pipeline(transaction=True)
     pipe.zremrangebyscore(key, "-inf", score - window)
@@ -118,13 +121,17 @@ def _abuse_count(*, org: Organization, user: User, kind: str, now: datetime) -> 
     return int(results[2])
 
 
-def _abuse_flag_raise(*, org: Organization, user: User, kind: str, detail: str) -> AbuseFlag | None:
-    open_flags = AbuseFlag.objects.for_org(org).filter(user=user, kind=kind, cleared_at=None)
+def _abuse_flag_raise(
+    *, org: Organization, user_id: int, kind: str, detail: str
+) -> AbuseFlag | None:
+    open_flags = AbuseFlag.objects.for_org(org).filter(user_id=user_id, kind=kind, cleared_at=None)
     if open_flags.exists():
         return None
     try:
         with transaction.atomic():
-            return AbuseFlag.objects.create(organization=org, user=user, kind=kind, detail=detail)
+            return AbuseFlag.objects.create(
+                organization=org, user_id=user_id, kind=kind, detail=detail
+            )
     except IntegrityError:
         # Another worker raised it first: the partial unique index allows one open flag.
         if open_flags.exists():

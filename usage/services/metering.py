@@ -18,7 +18,7 @@ from typing import Any
 
 from django.conf import settings
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, F, OuterRef, Q
 from django.utils import timezone
 
 from accounts.models import ApiKey, Organization, User
@@ -290,34 +290,54 @@ def _call_reconcile(*, call: ModelCall, cutoff: datetime, now: datetime) -> int:
     return 1
 
 
-# What finalising and billing read: loading whole rows (a user has a dozen columns) costs
-# more than the rest of the transaction.
-_LOCKED_FIELDS = (
-    *("request_id", "status", "finished_at", "display_multiplier", "model", "user"),
-    *("input_tokens", "output_tokens", "latency_ms", "ttft_ms"),
-    *("model__slug", "model__currency", "model__input_cost_per_mtok"),
-    *("model__output_cost_per_mtok", "user__id"),
-)
+@dataclass(frozen=True)
+class _LockedCall:
+    """What finalising and billing read of a row-locked call.
+
+    Read as plain values: building the model instances (a call, its model and its user have
+    some fifty columns between them) cost more than the rest of the billing transaction.
+    """
+
+    pk: int
+    organization: Organization
+    user_id: int | None
+    request_id: str
+    finished_at: datetime | None
+    display_multiplier: Decimal
+    input_tokens: int
+    output_tokens: int
+    latency_ms: int | None
+    ttft_ms: int | None
+    model_slug: str
+    currency: str
+    input_cost_per_mtok: Decimal
+    output_cost_per_mtok: Decimal
+    billed: bool  # some attempt of this request was billed already
 
 
-def _call_lock(*, org: Organization, call_id: int, request_id: str) -> ModelCall:
-    """The call, row-locked, with `billed`: whether any attempt of its request was billed."""
+def _call_lock(*, org: Organization, call_id: int, request_id: str) -> _LockedCall:
     billed = UsageRecord.objects.filter(
         organization=OuterRef("organization"), request_id=OuterRef("request_id")
     )
-    call = (
+    row = (
         ModelCall.objects.for_org(org)
         .select_for_update(of=("self",))
-        .select_related("model", "user")
-        .only(*_LOCKED_FIELDS)
         .annotate(billed=Exists(billed))
-        .get(pk=call_id, request_id=request_id)
+        .filter(pk=call_id, request_id=request_id)
+        .values(
+            *("pk", "user_id", "request_id", "finished_at", "display_multiplier", "billed"),
+            *("input_tokens", "output_tokens", "latency_ms", "ttft_ms"),
+            model_slug=F("model__slug"),
+            currency=F("model__currency"),
+            input_cost_per_mtok=F("model__input_cost_per_mtok"),
+            output_cost_per_mtok=F("model__output_cost_per_mtok"),
+        )
+        .get()
     )
-    call.organization = org
-    return call
+    return _LockedCall(organization=org, **row)
 
 
-def _call_finalise(*, call: ModelCall, outcome: _Outcome) -> BilledUsage | None:
+def _call_finalise(*, call: _LockedCall, outcome: _Outcome) -> BilledUsage | None:
     """The one code path that bills; the caller holds the call's row lock.
 
     A billed request is final. Until then the latest report wins, so a late real result
@@ -343,39 +363,31 @@ def _call_finalise(*, call: ModelCall, outcome: _Outcome) -> BilledUsage | None:
         return _billed_from(existing, created=False)
     transaction.on_commit(
         lambda: abuse_record_high_cost_call(
-            org=call.organization, user=call.user, display_cost=billed.display_cost
+            org=call.organization, user_id=call.user_id, display_cost=billed.display_cost
         ),
         robust=True,  # a Redis hiccup must not turn a billed answer into an error
     )
     return billed
 
 
-def _call_record(call: ModelCall, outcome: _Outcome) -> None:
-    call.status = outcome.status
-    call.input_tokens = outcome.input_tokens
-    call.output_tokens = outcome.output_tokens
-    call.latency_ms = outcome.latency_ms
-    call.ttft_ms = outcome.ttft_ms
-    call.finished_at = outcome.finished_at
-    call.save(
-        update_fields=[
-            "status",
-            "input_tokens",
-            "output_tokens",
-            "latency_ms",
-            "ttft_ms",
-            "finished_at",
-        ]
+def _call_record(call: _LockedCall, outcome: _Outcome) -> None:
+    ModelCall.objects.filter(pk=call.pk).update(
+        status=outcome.status,
+        input_tokens=outcome.input_tokens,
+        output_tokens=outcome.output_tokens,
+        latency_ms=outcome.latency_ms,
+        ttft_ms=outcome.ttft_ms,
+        finished_at=outcome.finished_at,
     )
 
 
-def _bill(*, call: ModelCall, outcome: _Outcome) -> BilledUsage:
+def _bill(*, call: _LockedCall, outcome: _Outcome) -> BilledUsage:
     benchmark_input, benchmark_output = benchmark_prices()
     cost = price_call(
         input_tokens=outcome.input_tokens,
         output_tokens=outcome.output_tokens,
-        input_cost_per_mtok=call.model.input_cost_per_mtok,
-        output_cost_per_mtok=call.model.output_cost_per_mtok,
+        input_cost_per_mtok=call.input_cost_per_mtok,
+        output_cost_per_mtok=call.output_cost_per_mtok,
         multiplier=call.display_multiplier,
         benchmark_input_per_mtok=benchmark_input,
         benchmark_output_per_mtok=benchmark_output,
@@ -383,28 +395,28 @@ def _bill(*, call: ModelCall, outcome: _Outcome) -> BilledUsage:
     org = call.organization
     usage = UsageRecord.objects.create(
         organization=org,
-        user=call.user,
-        model_call=call,
+        user_id=call.user_id,
+        model_call_id=call.pk,
         request_id=call.request_id,
         quantity=outcome.input_tokens + outcome.output_tokens,
         display_units=cost.display_cost,
     )
     CostRecord.objects.create(
         organization=org,
-        model_call=call,
+        model_call_id=call.pk,
         raw_cost=cost.raw_cost,
         display_cost=cost.display_cost,
         multiplier=cost.multiplier,
         benchmark_cost=cost.benchmark_cost,
-        currency=call.model.currency,
+        currency=call.currency,
     )
     CreditLedger.objects.create(
         organization=org,
-        user=call.user,
+        user_id=call.user_id,
         kind=LedgerKind.USAGE,
         credits=-cost.display_cost,
-        model_call=call,
-        note=f"{call.model.slug} {call.request_id}{' (incomplete)' if outcome.incomplete else ''}",
+        model_call_id=call.pk,
+        note=f"{call.model_slug} {call.request_id}{' (incomplete)' if outcome.incomplete else ''}",
     )
     return BilledUsage(
         usage_record_id=usage.pk,
