@@ -7,6 +7,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings.base")
 # Django must be set up before anything imports models (the Channels routing will).
 django_asgi_app = get_asgi_application()
 
+from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope  # noqa: E402
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
@@ -27,16 +28,17 @@ class BearerOnlyHandler(ASGIHandler):
     """
 
     def load_middleware(self, is_async: bool = False) -> None:
-        self._view_middleware: list = []
-        self._template_response_middleware: list = []
-        self._exception_middleware: list = []
+        # What BaseHandler.load_middleware sets up, for an empty MIDDLEWARE.
+        self._view_middleware = []
+        self._template_response_middleware = []
+        self._exception_middleware = []
         self._middleware_chain = convert_exception_to_response(self._get_response_async)
 
 
 bearer_only_app = BearerOnlyHandler()
 
 
-async def http_app(scope: dict, receive: object, send: object) -> None:
+async def http_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
     is_bearer_only = scope["path"].startswith(BEARER_ONLY_PREFIX)
     app = bearer_only_app if is_bearer_only else django_asgi_app
     await app(scope, receive, send)

@@ -32,3 +32,16 @@ def test_daphne_serves_the_login_page_and_its_stylesheet(daphne_url: str) -> Non
     assert css.status_code == 200
     assert dashboard.status_code == 302
     assert dashboard.headers["location"].startswith("/accounts/login/")
+
+
+def test_v1_is_served_without_the_browser_middleware(daphne_url: str) -> None:
+    login = httpx.get(f"{daphne_url}/accounts/login/", timeout=10)
+    models = httpx.get(f"{daphne_url}/v1/models", cookies=login.cookies, timeout=10)
+    unknown = httpx.get(f"{daphne_url}/v1/nothing-here", timeout=10)
+
+    assert login.headers["x-frame-options"] == "DENY"  # the browser stack sets it
+    assert models.status_code == 401  # a session cookie is no credential for /v1
+    assert models.json()["error"]["type"] == "authentication_error"
+    assert "x-frame-options" not in models.headers
+    assert "set-cookie" not in models.headers
+    assert unknown.status_code == 404
