@@ -10,7 +10,14 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdmin
-from billing.models import CreditBalance, CreditLedger, Plan, PlanRequest, Subscription, UserEntitlement
+from billing.models import (
+    CreditBalance,
+    CreditLedger,
+    Plan,
+    PlanRequest,
+    Subscription,
+    UserEntitlement,
+)
 from billing.services import plan_request_decide
 
 
