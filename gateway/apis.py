@@ -37,10 +37,9 @@ from gateway.events import (
 )
 from gateway.pipeline import ChatRequest, chat_prepare, chat_stream
 from gateway.providers.base import ChatMessage
-from gateway.snapshots import api_key_snapshot
+from gateway.snapshots import api_key_snapshot, catalog_snapshot
 from routing.apis import precheck_payload
 from routing.policy import MODES, model_availability
-from routing.selectors import catalog_get
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 CREDIT_PLACES = Decimal("0.0001")
@@ -427,5 +426,5 @@ async def v1_models(request: HttpRequest) -> HttpResponse:
 
 def _available_models(org: Organization, user: User) -> list[tuple[str, str]]:
     entitlement = entitlement_get(org=org, user=user)
-    rows = model_availability(catalog=catalog_get(), entitlement=entitlement)
+    rows = model_availability(catalog=catalog_snapshot(), entitlement=entitlement)
     return [(model.slug, model.provider) for model, reason in rows if reason is None]

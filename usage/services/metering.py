@@ -166,7 +166,7 @@ def model_call_fail(
     ).update(status=status, error=redacted, latency_ms=latency_ms, finished_at=now)
     if changed:
         return
-    call = ModelCall.objects.select_related("organization", "user").get(pk=call_id)
+    call = ModelCall.objects.select_related("organization").get(pk=call_id)
     if call.status in OPEN_STATUSES and call.output_tokens > 0:
         ModelCall.objects.filter(pk=call_id).update(error=redacted)
         model_call_finish(
@@ -236,7 +236,7 @@ def model_call_reconcile_stuck(*, now: datetime | None = None, grace_seconds: in
     # A pending call with recorded progress did deliver tokens: bill it like a streaming one.
     stuck = (
         ModelCall.objects.filter(_overdue(cutoff), _delivered_but_open())
-        .select_related("organization", "user")
+        .select_related("organization")
         .order_by("deadline_at")[:RECONCILE_BATCH]
     )
     for call in stuck:
@@ -371,7 +371,7 @@ def _call_finalise(*, call: _LockedCall, outcome: _Outcome) -> BilledUsage | Non
 
 
 def _call_record(call: _LockedCall, outcome: _Outcome) -> None:
-    ModelCall.objects.filter(pk=call.pk).update(
+    ModelCall.objects.for_org(call.organization).filter(pk=call.pk).update(
         status=outcome.status,
         input_tokens=outcome.input_tokens,
         output_tokens=outcome.output_tokens,
