@@ -3,12 +3,14 @@
 from decimal import Decimal
 
 import pytest
+from django.db import transaction
 from django.db.models import Sum
 
 from billing.models import CreditBalance, CreditLedger, LedgerKind
 from billing.selectors import credit_balance
 from tests.accounts.factories import OrganizationFactory
 from tests.billing.factories import CreditLedgerFactory
+from tests.concurrency import run_together
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +50,16 @@ def test_there_is_one_balance_row_per_organisation() -> None:
         CreditLedgerFactory(organization=org)
 
     assert CreditBalance.objects.for_org(org).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_ledger_rows_of_one_organisation_all_count() -> None:
+    org = OrganizationFactory()
+
+    def post(credits: str) -> None:
+        with transaction.atomic():
+            CreditLedger.objects.create(organization=org, kind=LedgerKind.GRANT, credits=credits)
+
+    run_together(*(lambda c=c: post(c) for c in ["1.5", "2.25", "3", "4", "5.125", "6"]))
+
+    assert credit_balance(org=org) == Decimal("21.875") == ledger_sum(org)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterator
 from datetime import timedelta
 from decimal import Decimal
@@ -11,7 +10,6 @@ from typing import Any
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.core.management import call_command
-from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -22,6 +20,7 @@ from billing.pricing import BENCHMARK_MODEL_SLUG, benchmark_prices, price_call
 from billing.selectors import credit_balance, entitlement_get
 from routing.models import AIModel
 from tests.accounts.factories import UserFactory
+from tests.concurrency import run_together
 from tests.conftest import Tenant, make_tenant
 from tests.routing.factories import AIModelFactory
 from tests.usage.factories import AbuseFlagFactory
@@ -695,31 +694,6 @@ def committed_tenant(transactional_db: None) -> Tenant:
     # A transactional test's flush also empties the catalog the session seeded: reseed it.
     call_command("seed_catalog", verbosity=0)
     return make_tenant("Acme")
-
-
-def run_together(*functions: Callable[[], Any]) -> list[Any]:
-    """Run each function in its own thread, released at once; re-raise any error."""
-    barrier = threading.Barrier(len(functions))
-    results: list[Any] = [None] * len(functions)
-    errors: list[BaseException] = []
-
-    def worker(index: int, function: Callable[[], Any]) -> None:
-        try:
-            barrier.wait(timeout=10)
-            results[index] = function()
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()  # this thread's own connection
-
-    threads = [threading.Thread(target=worker, args=pair) for pair in enumerate(functions)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=30)
-    if errors:
-        raise errors[0]
-    return results
 
 
 @pytest.mark.django_db(transaction=True)
