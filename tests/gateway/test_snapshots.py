@@ -16,7 +16,7 @@ from gateway.snapshots import (
     tenant_snapshot,
 )
 from tests.accounts.factories import ApiKeyFactory, UserFactory
-from tests.billing.factories import SubscriptionFactory
+from tests.billing.factories import PlanFactory, SubscriptionFactory, UserEntitlementFactory
 from tests.routing.factories import AIModelFactory
 
 pytestmark = pytest.mark.django_db
@@ -48,12 +48,16 @@ def test_a_fresh_snapshot_is_reused_until_it_expires(settings: Any) -> None:
 def test_snapshots_are_per_organisation_and_user() -> None:
     mine, theirs = SubscriptionFactory(), SubscriptionFactory()
     Plan.objects.filter(pk=theirs.plan_id).update(display_multiplier=Decimal("3"))
+    user, upgraded = UserFactory(), UserFactory()
+    UserEntitlementFactory(
+        organization=mine.organization,
+        user=upgraded,
+        plan=PlanFactory(display_multiplier=Decimal("2")),
+    )
 
-    user = UserFactory()
-
-    assert snapshot_of(mine, user).entitlement.plan_slug == mine.plan.slug
-    assert snapshot_of(theirs, user).entitlement.display_multiplier == Decimal("3")
     assert snapshot_of(mine, user).entitlement.display_multiplier == mine.plan.display_multiplier
+    assert snapshot_of(theirs, user).entitlement.display_multiplier == Decimal("3")
+    assert snapshot_of(mine, upgraded).entitlement.display_multiplier == Decimal("2")
 
 
 def test_the_catalog_snapshot_sees_a_new_model_after_the_ttl(settings: Any) -> None:
