@@ -7,8 +7,10 @@ COPY pyproject.toml README.md ./
 COPY accounts accounts
 COPY adminpanel adminpanel
 COPY billing billing
+COPY chat chat
 COPY gateway gateway
 COPY routing routing
+COPY simulator simulator
 COPY usage usage
 RUN pip install --no-cache-dir .
 

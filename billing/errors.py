@@ -1,4 +1,4 @@
-from gateway.errors import ApplicationError
+from accounts.errors import ApplicationError
 
 
 class NoActivePlan(ApplicationError):

@@ -15,7 +15,7 @@ from django.core.handlers.asgi import ASGIHandler  # noqa: E402
 from django.core.handlers.exception import convert_exception_to_response  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from gateway.consumers import ChatConsumer  # noqa: E402
+from chat.consumers import ChatConsumer  # noqa: E402
 
 BEARER_ONLY_PREFIX = "/v1/"
 

@@ -4,7 +4,7 @@ from drf_spectacular.views import SpectacularAPIView
 
 from accounts import apis as account_apis
 from billing import apis as billing_apis
-from gateway import apis as chat_apis
+from chat import apis as chat_apis
 from gateway import views
 from routing import apis as routing_apis
 from usage import apis as usage_apis
@@ -40,7 +40,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("app/", include("accounts.urls")),
-    path("chat/", include("gateway.chat_urls")),
+    path("chat/", include("chat.urls")),
     path("usage/", include("usage.urls")),
     path("api/", include((api_patterns, "api"))),
     path("v1/chat/completions", chat_apis.v1_chat_completions, name="v1-chat-completions"),

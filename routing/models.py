@@ -188,7 +188,7 @@ class PromptCheck(TenantModel):
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
     conversation = models.ForeignKey(
-        "gateway.Conversation", on_delete=models.SET_NULL, null=True, blank=True
+        "chat.Conversation", on_delete=models.SET_NULL, null=True, blank=True
     )
     prompt_sha256 = models.CharField(max_length=64, db_index=True)
     task_type = models.CharField(max_length=32, choices=[(t, t) for t in TASK_TYPES])

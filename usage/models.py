@@ -27,7 +27,7 @@ class ModelCall(TenantModel):
     )
     api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True)
     conversation = models.ForeignKey(
-        "gateway.Conversation", on_delete=models.SET_NULL, null=True, blank=True
+        "chat.Conversation", on_delete=models.SET_NULL, null=True, blank=True
     )
     request_id = models.CharField(max_length=64)
     attempt = models.PositiveSmallIntegerField(default=1)

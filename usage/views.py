@@ -16,12 +16,12 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.errors import ApplicationError
 from accounts.models import Organization, User
 from accounts.types import OrgHttpRequest
 from billing.models import Plan
 from billing.selectors import plan_request_list, subscription_get_live
 from billing.services import month_bounds, plan_request_create
-from gateway.errors import ApplicationError
 from routing.models import Assistant
 from usage.selectors import UsageSummary, usage_summary
 

@@ -1,11 +1,11 @@
 // The chat page's socket: send a prompt, render the streamed answer, stop it, reconnect.
 // Everything else on the page (conversation list, picker, hints, badge) is htmx.
 // Server strings only ever reach the DOM as textContent, or through renderMarkdown, which
-// escapes first: the same rules as gateway/markdown.py, so keep the two in step.
+// escapes first: the same rules as chat/markdown.py, so keep the two in step.
 (function () {
   "use strict";
 
-  // The renderer is public so the browser tests can hold it to gateway/markdown.py.
+  // The renderer is public so the browser tests can hold it to chat/markdown.py.
   window.Switchboard = { renderMarkdown: renderMarkdown };
 
   const composer = document.getElementById("composer");

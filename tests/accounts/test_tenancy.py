@@ -8,7 +8,7 @@ from accounts.models import ApiKey, AuditLog
 from accounts.tenancy import TenantModel, get_for_org
 from tests.accounts import factories as account_factories
 from tests.billing import factories as billing_factories
-from tests.gateway import factories as gateway_factories
+from tests.chat import factories as chat_factories
 from tests.routing import factories as routing_factories
 from tests.usage import factories as usage_factories
 
@@ -17,7 +17,7 @@ pytestmark = pytest.mark.django_db
 FACTORY_MODULES = [
     account_factories,
     billing_factories,
-    gateway_factories,
+    chat_factories,
     routing_factories,
     usage_factories,
 ]
@@ -41,7 +41,7 @@ def test_every_tenant_model_is_covered() -> None:
     assert {
         "usage.ModelCall",
         "billing.CreditLedger",
-        "gateway.Message",
+        "chat.Message",
         "accounts.ApiKey",
     } <= labels
 
@@ -62,7 +62,7 @@ def test_for_org_returns_only_that_organisations_rows(model: type) -> None:
 @pytest.mark.parametrize(
     ("factory", "parent"),
     [
-        (gateway_factories.MessageFactory, "conversation"),
+        (chat_factories.MessageFactory, "conversation"),
         (usage_factories.UsageRecordFactory, "model_call"),
         (usage_factories.CostRecordFactory, "model_call"),
         (routing_factories.ShadowAuditFactory, "model_call"),

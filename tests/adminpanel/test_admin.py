@@ -35,8 +35,8 @@ from tests.billing.factories import (
     SubscriptionFactory,
     UserEntitlementFactory,
 )
+from tests.chat.factories import ConversationFactory, MessageFactory
 from tests.conftest import Tenant
-from tests.gateway.factories import ConversationFactory, MessageFactory
 from tests.routing.factories import (
     AIModelFactory,
     AssistantFactory,
@@ -134,8 +134,8 @@ ROW_FACTORIES: dict[str, Callable[[], Any]] = {
     "usage.UsageDaily": UsageDailyFactory,
     "usage.MonthlyReport": MonthlyReportFactory,
     "usage.AbuseFlag": AbuseFlagFactory,
-    "gateway.Conversation": ConversationFactory,
-    "gateway.Message": _assistant_reply,
+    "chat.Conversation": ConversationFactory,
+    "chat.Message": _assistant_reply,
 }
 REGISTERED = sorted(_label(model) for model in admin.site._registry)
 APPEND_ONLY = [

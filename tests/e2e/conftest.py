@@ -1,5 +1,5 @@
 """Real headless Chromium, driven by Playwright, against the app under daphne with the
-simulator upstream (the `live` stack of tests/gateway/conftest.py).
+simulator upstream (the `live` stack of tests/chat/conftest.py).
 
 The system Chromium is used (Debian's `chromium`; `.ci/run` installs it). Without it these
 tests fail, loudly: a browser test that skips would hide a broken page.
@@ -17,8 +17,8 @@ import pytest
 from django.test import Client
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from tests.gateway import conftest as live_stack
-from tests.gateway.conftest import Live
+from tests.chat import conftest as live_stack
+from tests.chat.conftest import Live
 from tests.servers import ROOT
 
 # The live stack's fixtures (daphne + simulator), shared with the gateway's tests: named

@@ -8,12 +8,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from billing.models import PlanRequest
-from gateway.markdown import markdown_render
-from gateway.models import Conversation, Message
+from chat.markdown import markdown_render
+from chat.models import Conversation, Message
+from tests.chat.conftest import Live
+from tests.chat.test_markdown import SAMPLES
 from tests.conftest import make_tenant
 from tests.e2e.conftest import PHONE, screenshot, sign_in
-from tests.gateway.conftest import Live
-from tests.gateway.test_markdown import SAMPLES
 from usage.models import CallStatus, ModelCall, UsageRecord
 
 PROMPT = "Tell me something cheerful about the weather today, in a few paragraphs."

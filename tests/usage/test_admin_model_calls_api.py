@@ -9,8 +9,8 @@ import pytest
 from django.utils import timezone
 
 from tests.accounts.factories import UserFactory
+from tests.chat.factories import MessageFactory
 from tests.conftest import Tenant, bearer
-from tests.gateway.factories import MessageFactory
 from tests.usage.factories import CostRecordFactory, ModelCallFactory
 from usage.models import CallStatus, ModelCall
 

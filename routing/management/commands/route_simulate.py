@@ -11,10 +11,10 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from accounts.errors import ApplicationError
 from accounts.models import Organization, User
 from accounts.selectors import membership_get
 from billing.selectors import entitlement_get
-from gateway.errors import ApplicationError
 from routing.policy import MODES
 from routing.precheck.pipeline import precheck_run
 from routing.selectors import catalog_get, routing_rule_list

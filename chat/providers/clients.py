@@ -1,0 +1,284 @@
+"""What every adapter shares: pooled HTTP clients, keys, SSE lines and the error mapping.
+
+One `httpx.AsyncClient` per provider (slug + api_base) and per event loop: connections are
+pooled across requests to one provider, and never used from a second loop, which asyncio
+forbids (tests, and asgiref running async code from sync views, start loops of their own).
+
+Keys are read from the environment for every request and sent as a per-request header, so a
+key is never stored on a client, a target or an error, and rotating one needs no restart.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import math
+import os
+import re
+from collections.abc import AsyncGenerator, AsyncIterator, Mapping
+from contextlib import aclosing, asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any, TypeVar
+
+import httpx
+from django.utils import timezone
+
+from chat.providers.base import Adapter, ProviderError, ProviderTarget, Timeouts
+
+# Hundreds of concurrent streams per web process, each holding one connection while it runs.
+LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)
+_ERROR_BODY_BYTES = 16_384
+# Only short identifiers from an error body (`model_not_found`) go into our messages: free text
+# may quote the request or the key (OpenAI's 401 echoes part of it).
+_IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
+
+_clients: dict[tuple[asyncio.AbstractEventLoop, str, str], httpx.AsyncClient] = {}
+
+T = TypeVar("T")
+
+
+def httpx_timeout(timeouts: Timeouts) -> httpx.Timeout:
+    """httpx's read timeout bounds every read, so it is the between-chunks limit.
+
+    It applies before the first token too: a provider silent for longer than
+    `between_chunks` (headers included) times out even if `first_byte` is longer.
+    """
+    return httpx.Timeout(
+        connect=timeouts.connect,
+        read=timeouts.between_chunks,
+        write=timeouts.between_chunks,
+        pool=timeouts.connect,
+    )
+
+
+def client_for(target: ProviderTarget) -> httpx.AsyncClient:
+    """The running loop's shared client for this provider, created on first use."""
+    loop = asyncio.get_running_loop()
+    key = (loop, target.provider, target.api_base)
+    client = _clients.get(key)
+    if client is None or client.is_closed:
+        _forget_closed_loops()
+        client = httpx.AsyncClient(limits=LIMITS, timeout=httpx_timeout(Timeouts()))
+        _clients[key] = client
+    return client
+
+
+async def aclose_all() -> None:
+    """Close the running loop's clients (at shutdown, after a test).
+
+    Clients of other loops that are still running stay: only their own loop may close them.
+    """
+    loop = asyncio.get_running_loop()
+    _forget_closed_loops()
+    mine = [key for key in _clients if key[0] is loop]
+    for key in mine:
+        await _clients.pop(key).aclose()
+
+
+def _forget_closed_loops() -> None:
+    # A closed loop's sockets are gone with it; keeping its clients would only leak them.
+    for key in [key for key in _clients if key[0].is_closed()]:
+        del _clients[key]
+
+
+def provider_key(target: ProviderTarget) -> str | None:
+    """The key from the target's environment variable, or None when it names none.
+
+    Raises ProviderError(auth, permanent) naming the variable, never a value, when the
+    variable is unset or empty.
+    """
+    if not target.key_env:
+        return None
+    key = os.environ.get(target.key_env, "").strip()
+    if not key:
+        raise ProviderError(
+            f"{target.provider}: environment variable {target.key_env} is not set",
+            kind="auth",
+            permanent=True,
+        )
+    return key
+
+
+def adapter_for(target: ProviderTarget) -> Adapter:
+    """The adapter for the target's kind; an unknown kind is a permanent client error."""
+    # Imported here because the adapters import this module.
+    from chat.providers.anthropic import AnthropicAdapter
+    from chat.providers.openai_compatible import OpenAICompatibleAdapter
+
+    if target.kind in ("openai_compatible", "simulator"):
+        return OpenAICompatibleAdapter()
+    if target.kind == "anthropic":
+        return AnthropicAdapter()
+    raise ProviderError(
+        f"{target.provider}: unknown provider kind {target.kind!r}",
+        kind="client_error",
+        permanent=True,
+    )
+
+
+@asynccontextmanager
+async def sse_lines(
+    target: ProviderTarget,
+    url: str,
+    *,
+    headers: Mapping[str, str],
+    body: dict[str, Any],
+    timeouts: Timeouts,
+    secret: str | None,
+) -> AsyncIterator[AsyncIterator[str]]:
+    """POST `body` and give the lines of a successful response.
+
+    Any HTTP status >= 300 and any transport failure, including one raised while the caller
+    reads the lines, leaves as a ProviderError. `secret` is kept out of every message.
+    """
+    client = client_for(target)
+    started = False
+    try:
+        async with client.stream(
+            "POST", url, headers=headers, json=body, timeout=httpx_timeout(timeouts)
+        ) as response:
+            if response.status_code >= 300:
+                raise await _status_error(target, response, secret)
+            started = True
+            yield response.aiter_lines()
+    except httpx.RequestError as error:
+        raise _transport_error(target, error, started=started) from error
+
+
+async def _status_error(
+    target: ProviderTarget, response: httpx.Response, secret: str | None
+) -> ProviderError:
+    """The ProviderError for an unsuccessful HTTP status."""
+    status = response.status_code
+    if status in (401, 403):
+        # Never read this body: providers echo (part of) a rejected key.
+        return ProviderError(
+            f"{target.provider}: HTTP {status}, the API key was rejected",
+            kind="auth",
+            permanent=True,
+            status=status,
+        )
+    label = f"{target.provider}: HTTP {status}{await _error_codes(response, secret)}"
+    if status == 429:
+        retry_after = retry_after_seconds(response.headers)
+        return ProviderError(label, kind="rate_limited", status=status, retry_after=retry_after)
+    if status == 408:
+        return ProviderError(label, kind="timeout", status=status)
+    if status >= 500:
+        return ProviderError(label, kind="server_error", status=status)
+    return ProviderError(label, kind="client_error", permanent=True, status=status)
+
+
+async def _error_codes(response: httpx.Response, secret: str | None) -> str:
+    """' (invalid_request_error, model_not_found)' from an OpenAI or Anthropic error body."""
+    raw = b""
+    async for chunk in response.aiter_bytes():
+        raw += chunk
+        if len(raw) >= _ERROR_BODY_BYTES:
+            break
+    try:
+        error = json.loads(raw).get("error")
+    except (ValueError, AttributeError):
+        return ""
+    if not isinstance(error, dict):
+        return ""
+    codes = [error.get("type"), error.get("code")]
+    safe = [
+        code
+        for code in codes
+        if isinstance(code, str) and _IDENTIFIER.fullmatch(code) and not (secret and secret in code)
+    ]
+    return f" ({', '.join(safe)})" if safe else ""
+
+
+def _transport_error(
+    target: ProviderTarget, error: httpx.RequestError, *, started: bool
+) -> ProviderError:
+    """The ProviderError for an httpx failure; `started` once a 2xx response was received."""
+    reason = f"{type(error).__name__}: {error}"[:200]
+    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+        return ProviderError(f"{target.provider}: cannot connect ({reason})", kind="connection")
+    if isinstance(error, httpx.PoolTimeout):
+        return ProviderError(f"{target.provider}: no free connection in the pool", kind="timeout")
+    if isinstance(error, httpx.TimeoutException):
+        return ProviderError(f"{target.provider}: timed out ({reason})", kind="timeout")
+    if started or isinstance(error, httpx.DecodingError):
+        # The answer began and then broke off, or its bytes were not what they claimed to be.
+        return ProviderError(
+            f"{target.provider}: stream ended early ({reason})", kind="bad_response"
+        )
+    return ProviderError(f"{target.provider}: connection failed ({reason})", kind="connection")
+
+
+def retry_after_seconds(headers: Mapping[str, str], *, now: datetime | None = None) -> float | None:
+    """Seconds to wait from Retry-After (seconds or an HTTP date) or OpenAI's retry-after-ms."""
+    millis = _finite(headers.get("retry-after-ms"))
+    if millis is not None:
+        return max(0.0, millis / 1000)
+    value = headers.get("retry-after")
+    if not value:
+        return None
+    seconds = _finite(value)
+    if seconds is None:
+        try:
+            when = email.utils.parsedate_to_datetime(value)
+        except (TypeError, ValueError):
+            return None
+        if when.tzinfo is None:  # "-0000" means UTC with no zone stated
+            when = when.replace(tzinfo=UTC)
+        seconds = (when - (now or timezone.now())).total_seconds()
+    return max(0.0, seconds)
+
+
+def _finite(value: str | None) -> float | None:
+    try:
+        number = float(value) if value else None
+    except ValueError:
+        return None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def sse_data(line: str) -> str | None:
+    """The payload of an SSE `data:` line; None for event names, comments and blank lines.
+
+    Both APIs put each event's JSON on a single data line, so lines are read one by one.
+    """
+    if not line.startswith("data:"):
+        return None
+    return line[5:].removeprefix(" ")
+
+
+def json_event(target: ProviderTarget, data: str) -> dict[str, Any]:
+    """One decoded stream event; anything but a JSON object is a bad_response."""
+    try:
+        event = json.loads(data)
+    except ValueError:
+        event = None
+    if not isinstance(event, dict):
+        raise ProviderError(f"{target.provider}: invalid JSON in the stream", kind="bad_response")
+    return event
+
+
+async def first_within(
+    events: AsyncGenerator[T, None], seconds: float, target: ProviderTarget
+) -> AsyncGenerator[T, None]:
+    """`events`, failing with a timeout when the first one takes longer than `seconds`.
+
+    The timeout covers only the wait for the first event (connecting, sending, the provider's
+    time to first token), never a `yield`: a slow consumer is never cancelled by it.
+    Close the result (`contextlib.aclosing`) to release its connection right away.
+    """
+    async with aclosing(events):
+        try:
+            async with asyncio.timeout(seconds):
+                first = await anext(events)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise ProviderError(
+                f"{target.provider}: no first token within {seconds:g}s", kind="timeout"
+            ) from None
+        yield first
+        async for event in events:
+            yield event
