@@ -7,37 +7,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_org
-from accounts.selectors import api_key_list, membership_get
+from accounts.selectors import api_key_list
 from accounts.services import api_key_create, api_key_revoke
-from billing.selectors import credit_balance, subscription_get_live
-
-
-class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
-        email = serializers.EmailField()
-        organization = serializers.CharField()
-        organization_slug = serializers.CharField()
-        role = serializers.CharField()
-        plan = serializers.CharField(allow_null=True)
-        credits_left = serializers.DecimalField(max_digits=20, decimal_places=4)
-
-        class Meta:
-            ref_name = "Me"
-
-    @extend_schema(responses=OutputSerializer, summary="The caller, their organisation and plan")
-    def get(self, request: Request) -> Response:
-        org = request_org(request)
-        membership = membership_get(org=org, user=request.user)
-        subscription = subscription_get_live(org=org)
-        data = {
-            "email": request.user.email,
-            "organization": org.name,
-            "organization_slug": org.slug,
-            "role": membership.role if membership else "",
-            "plan": subscription.plan.name if subscription else None,
-            "credits_left": credit_balance(org=org),
-        }
-        return Response(self.OutputSerializer(data).data)
 
 
 class ApiKeyOutputSerializer(serializers.Serializer):

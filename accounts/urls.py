@@ -5,7 +5,6 @@ from accounts import views
 app_name = "accounts"
 
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
     path("org/switch/", views.organization_switch, name="organization-switch"),
     path("keys/", views.api_key_list_page, name="api-key-list"),
     path("keys/new/", views.api_key_create_page, name="api-key-create"),

@@ -12,24 +12,12 @@ from accounts.models import Organization
 from accounts.selectors import api_key_list
 from accounts.services import api_key_create, api_key_revoke
 from accounts.types import OrgHttpRequest
-from billing.selectors import credit_balance, subscription_get_live
 
 
 def _current_org(request: OrgHttpRequest) -> Organization:
     if request.org is None:
         raise PermissionDenied("You are not a member of any organisation.")
     return request.org
-
-
-@login_required
-@require_GET
-def dashboard(request: OrgHttpRequest) -> HttpResponse:
-    org = _current_org(request)
-    context = {
-        "subscription": subscription_get_live(org=org),
-        "credits_left": credit_balance(org=org),
-    }
-    return render(request, "accounts/dashboard.html", context)
 
 
 @login_required
@@ -43,7 +31,7 @@ def organization_switch(request: OrgHttpRequest) -> HttpResponse:
         messages.error(request, "You are not a member of that organisation.")
     else:
         request.session[SESSION_KEY] = chosen.organization_id
-    return redirect("accounts:dashboard")
+    return redirect("dashboard")
 
 
 def _render_api_keys(request: OrgHttpRequest, **extra: object) -> HttpResponse:

@@ -1,4 +1,5 @@
-"""Plan requests over the API: members ask for a plan or an assistant family; staff decide."""
+"""Billing over the API: the caller's plan and credits, and plan requests (members ask for a
+plan or an assistant family; staff decide)."""
 
 from __future__ import annotations
 
@@ -9,8 +10,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_org
+from accounts.selectors import membership_get
 from billing.models import Plan
-from billing.selectors import plan_request_list_visible
+from billing.selectors import credit_balance, plan_request_list_visible, subscription_get_live
 from billing.services import plan_request_create
 
 
@@ -77,3 +79,31 @@ class PlanRequestListCreateApi(APIView):
             reason=data.get("reason", ""),
         )
         return Response(PlanRequestOutputSerializer(created).data, status=status.HTTP_201_CREATED)
+
+
+class MeApi(APIView):
+    class OutputSerializer(serializers.Serializer):
+        email = serializers.EmailField()
+        organization = serializers.CharField()
+        organization_slug = serializers.CharField()
+        role = serializers.CharField()
+        plan = serializers.CharField(allow_null=True)
+        credits_left = serializers.DecimalField(max_digits=20, decimal_places=4)
+
+        class Meta:
+            ref_name = "Me"
+
+    @extend_schema(responses=OutputSerializer, summary="The caller, their organisation and plan")
+    def get(self, request: Request) -> Response:
+        org = request_org(request)
+        membership = membership_get(org=org, user=request.user)
+        subscription = subscription_get_live(org=org)
+        data = {
+            "email": request.user.email,
+            "organization": org.name,
+            "organization_slug": org.slug,
+            "role": membership.role if membership else "",
+            "plan": subscription.plan.name if subscription else None,
+            "credits_left": credit_balance(org=org),
+        }
+        return Response(self.OutputSerializer(data).data)

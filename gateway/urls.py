@@ -8,9 +8,10 @@ from chat import apis as chat_apis
 from gateway import views
 from routing import apis as routing_apis
 from usage import apis as usage_apis
+from usage import views as usage_views
 
 api_patterns = [
-    path("me", account_apis.MeApi.as_view(), name="me"),
+    path("me", billing_apis.MeApi.as_view(), name="me"),
     path("keys", account_apis.ApiKeyListCreateApi.as_view(), name="api-key-list"),
     path("keys/<int:key_id>/revoke", account_apis.ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
     path("ai/chat", chat_apis.chat_api, name="chat"),
@@ -39,6 +40,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
+    path("app/", usage_views.dashboard, name="dashboard"),
     path("app/", include("accounts.urls")),
     path("chat/", include("chat.urls")),
     path("usage/", include("usage.urls")),

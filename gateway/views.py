@@ -12,7 +12,7 @@ from django.views.decorators.http import require_GET
 
 
 def home(request: HttpRequest) -> HttpResponse:
-    return redirect("accounts:dashboard")
+    return redirect("dashboard")
 
 
 def _vector_installed() -> bool:

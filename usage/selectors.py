@@ -97,6 +97,40 @@ def usage_summary(
     )
 
 
+@dataclass(frozen=True)
+class RecentUsage:
+    """One billed answer as the organisation's dashboard lists it: credits, never raw cost."""
+
+    at: datetime
+    user_email: str  # "" when the member has since been removed
+    assistant_family: str
+    model: str  # the model's display name
+    tokens: int
+    credits: Decimal
+    incomplete: bool
+
+
+def usage_recent(*, org: Organization, limit: int = 10) -> list[RecentUsage]:
+    """The organisation's latest billed answers, newest first, with who asked and which model."""
+    rows = (
+        UsageRecord.objects.for_org(org)
+        .select_related("user", "model_call__model")
+        .order_by("-at", "-id")[:limit]
+    )
+    return [
+        RecentUsage(
+            at=row.at,
+            user_email=row.user.email if row.user else "",
+            assistant_family=row.model_call.assistant_family,
+            model=row.model_call.model.display_name,
+            tokens=row.quantity,
+            credits=row.display_units,
+            incomplete=row.model_call.status != "succeeded",
+        )
+        for row in rows
+    ]
+
+
 def model_call_list(
     *,
     org: Organization | None = None,

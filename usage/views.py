@@ -1,5 +1,6 @@
-"""The usage page: credits used and left this period, by day and by assistant, in credits
-only (raw provider cost is for staff), and the user's plan requests with a form for more."""
+"""The organisation's dashboard and the usage page, in credits only (raw provider cost is for
+staff): credits used and left this period, recent answers, use by day and by assistant, and the
+user's plan requests with a form for more."""
 
 from __future__ import annotations
 
@@ -19,11 +20,11 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.errors import ApplicationError
 from accounts.models import Organization, User
 from accounts.types import OrgHttpRequest
-from billing.models import Plan
+from billing.models import Plan, Subscription
 from billing.selectors import plan_request_list, subscription_get_live
 from billing.services import month_bounds, plan_request_create
 from routing.models import Assistant
-from usage.selectors import UsageSummary, usage_summary
+from usage.selectors import UsageSummary, usage_recent, usage_summary
 
 PAGE = "usage/usage.html"
 PARTIALS = {"plan-requests"}
@@ -60,17 +61,44 @@ def daily_bars(summary: UsageSummary, *, today: date) -> list[DayBar]:
     return bars
 
 
-def _context(org: Organization, user: User, **extra: Any) -> dict[str, Any]:
-    now = timezone.now()
+def _period_summary(org: Organization) -> tuple[Subscription | None, UsageSummary]:
+    """The live subscription and this period's usage (the calendar month without a plan)."""
     subscription = subscription_get_live(org=org)
     start, end = (
         (subscription.current_period_start, subscription.current_period_end)
         if subscription
-        else month_bounds(now)
+        else month_bounds(timezone.now())
     )
-    summary = usage_summary(org=org, start=start, end=end)
+    return subscription, usage_summary(org=org, start=start, end=end)
+
+
+@login_required
+@require_GET
+def dashboard(request: OrgHttpRequest) -> HttpResponse:
+    """The organisation at a glance: plan, credits left, this period's use, recent answers."""
+    org = _org(request)
+    subscription, summary = _period_summary(org)
+    names = _assistant_names()
+    context = {
+        "subscription": subscription,
+        "summary": summary,
+        "recent": [
+            (names.get(row.assistant_family, row.assistant_family or "Direct model"), row)
+            for row in usage_recent(org=org)
+        ],
+    }
+    return render(request, "usage/dashboard.html", context)
+
+
+def _assistant_names() -> dict[str, str]:
+    return dict(Assistant.objects.values_list("family", "name"))
+
+
+def _context(org: Organization, user: User, **extra: Any) -> dict[str, Any]:
+    now = timezone.now()
+    subscription, summary = _period_summary(org)
     bars = daily_bars(summary, today=now.date())
-    names = dict(Assistant.objects.values_list("family", "name"))
+    names = _assistant_names()
     plans = Plan.objects.filter(is_public=True)
     return {
         "subscription": subscription,

@@ -60,7 +60,7 @@ def test_cannot_switch_into_an_organisation_without_membership(
     client.force_login(tenant.owner)
 
     client.post(reverse("accounts:organization-switch"), {"org": other_tenant.org.pk})
-    page = client.get(reverse("accounts:dashboard")).content.decode()
+    page = client.get(reverse("dashboard")).content.decode()
 
     assert client.session.get(SESSION_KEY) is None
     assert "Acme" in page

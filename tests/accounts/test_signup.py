@@ -30,7 +30,7 @@ def test_signup_creates_user_organisation_and_free_subscription(client) -> None:
 def test_dashboard_after_signup_names_organisation_and_plan(client) -> None:
     signup(client, "grace@example.test")
 
-    page = client.get(reverse("accounts:dashboard"))
+    page = client.get(reverse("dashboard"))
 
     assert page.status_code == 200
     assert "grace&#x27;s workspace" in page.content.decode()
@@ -65,7 +65,7 @@ def test_signup_with_weak_password_shows_form_error(client, password: str, messa
 
 def test_login_page_is_served_to_anonymous_visitors(client) -> None:
     home = client.get("/")
-    dashboard = client.get(reverse("accounts:dashboard"))
+    dashboard = client.get(reverse("dashboard"))
 
     assert home.status_code == 302
     assert dashboard.status_code == 302
