@@ -21,19 +21,15 @@ and a window shared by several hosts needs one clock.
 
 from __future__ import annotations
 
-import asyncio
 import math
 import secrets
-import weakref
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
-from redis.asyncio import Redis
-from redis.commands.core import AsyncScript
 from rest_framework import status
 
 from accounts.errors import ApplicationError
+from accounts.redis import redis_script
 from billing.types import Entitlement
 
 KEY_PREFIX = "sb:limits:"
@@ -193,50 +189,6 @@ return redis.call('ZREM', KEYS[1], ARGV[1]) + redis.call('ZREM', KEYS[2], ARGV[1
 """
 
 
-@dataclass(frozen=True)
-class _Limiter:
-    client: Redis
-    acquire: AsyncScript
-    release: AsyncScript
-
-
-# Clients are bound to the event loop that opened their connections, and daphne, the
-# Channels consumer and tests each run their own loops: one client (and pool) per loop.
-_limiters: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _Limiter] = (
-    weakref.WeakKeyDictionary()
-)
-
-
-def _limiter() -> _Limiter:
-    loop = asyncio.get_running_loop()
-    limiter = _limiters.get(loop)
-    if limiter is None:
-        client = Redis.from_url(
-            settings.REDIS_URL, decode_responses=True, socket_timeout=2, socket_connect_timeout=2
-        )
-        # register_script only hashes the text; redis-py loads it on first use (EVALSHA,
-        # falling back to SCRIPT LOAD after a server restart).
-        limiter = _Limiter(
-            client=client,
-            acquire=client.register_script(_ACQUIRE_LUA),
-            release=client.register_script(_RELEASE_LUA),
-        )
-        _limiters[loop] = limiter
-    return limiter
-
-
-def limits_client() -> Redis:
-    """The running event loop's Redis client for limits, created on first use."""
-    return _limiter().client
-
-
-async def limits_client_close() -> None:
-    """Close the running loop's client (at shutdown, or when a test's loop ends)."""
-    limiter = _limiters.pop(asyncio.get_running_loop(), None)
-    if limiter is not None:
-        await limiter.client.aclose()
-
-
 def _keys(org_id: int, user_id: int) -> tuple[str, str, str, str]:
     """User window, org window, org slots, user slots, all in the org's hash slot."""
     base = f"{KEY_PREFIX}{{{org_id}}}:"
@@ -276,7 +228,7 @@ async def limits_acquire(
         member,
         SLOT_RETRY_AFTER_MAX_SECONDS,
     ]
-    result = await _limiter().acquire(keys=_keys(org_id, user_id), args=args)
+    result = await redis_script(_ACQUIRE_LUA)(keys=_keys(org_id, user_id), args=args)
     if result[0] != "ok":
         raise _refusal(result[0], int(result[1]), int(result[2]), policy)
     return StreamSlot(
@@ -306,4 +258,4 @@ def _refusal(limit: str, value: int, wait_ms: int, policy: LimitPolicy) -> RateL
 async def slot_release(slot: StreamSlot) -> None:
     """Give the slot back; releasing twice, or after it expired, does nothing."""
     _, _, org_slots, user_slots = _keys(slot.org_id, slot.user_id)
-    await _limiter().release(keys=[org_slots, user_slots], args=[slot.member])
+    await redis_script(_RELEASE_LUA)(keys=[org_slots, user_slots], args=[slot.member])

@@ -3,12 +3,13 @@ from __future__ import annotations
 import contextlib
 
 import redis
-from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import redirect
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
+
+from accounts.redis import redis_sync
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -22,11 +23,7 @@ def _vector_installed() -> bool:
 
 
 def _check_redis() -> bool:
-    client = redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
-    try:
-        return bool(client.ping())
-    finally:
-        client.close()
+    return bool(redis_sync().ping())
 
 
 @never_cache

@@ -14,14 +14,15 @@ both take the trial, and time comes from Redis (TIME) so hosts with skewed clock
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from functools import cache
 
-import redis
-import redis.asyncio
 from django.conf import settings
+from redis import Redis
+from redis.commands.core import Script
+
+from accounts.redis import redis_async, redis_script, redis_sync
 
 PREFIX = "sb:breaker:"
 FAILURES = PREFIX + "failures"
@@ -92,18 +93,6 @@ class BreakerView:
     unsettled: frozenset[str]
 
 
-@dataclass(frozen=True)
-class _AsyncRedis:
-    client: redis.asyncio.Redis
-    allows: Any  # redis.commands.core.AsyncScript
-    failure: Any
-
-
-# Async clients are bound to the loop that made them: one per (loop, REDIS_URL).
-_async_clients: dict[tuple[asyncio.AbstractEventLoop, str], _AsyncRedis] = {}
-_sync_clients: dict[str, tuple[redis.Redis, Any]] = {}
-
-
 def _threshold() -> int:
     return settings.BREAKER_FAILURE_THRESHOLD
 
@@ -130,36 +119,20 @@ def _trial_key(provider: str) -> str:
     return f"{PREFIX}trial:{provider}"
 
 
-def _async_redis() -> _AsyncRedis:
-    loop = asyncio.get_running_loop()
-    key = (loop, settings.REDIS_URL)
-    conn = _async_clients.get(key)
-    if conn is None:
-        for stale in [k for k in _async_clients if k[0].is_closed()]:
-            del _async_clients[stale]
-        client = redis.asyncio.Redis.from_url(settings.REDIS_URL, decode_responses=True)
-        conn = _AsyncRedis(
-            client, client.register_script(_ALLOWS), client.register_script(_FAILURE)
-        )
-        _async_clients[key] = conn
-    return conn
-
-
 async def breaker_allows(provider: str, *, now: datetime | None = None) -> bool:
     """Closed: yes. Open: no until the cool-down ends. Half-open: yes to one caller at a time.
 
     The half-open trial holds a lock (SET NX) until its outcome is recorded or the lock
     expires (BREAKER_TRIAL_SECONDS). `now` pins the clock for tests; Redis' clock otherwise.
     """
-    conn = _async_redis()
     keys = [OPEN, _trial_key(provider)]
-    allowed = await conn.allows(keys=keys, args=[_now_ms(now), provider, _trial_ms()])
+    allowed = await redis_script(_ALLOWS)(keys=keys, args=[_now_ms(now), provider, _trial_ms()])
     return bool(allowed)
 
 
 async def breaker_record_success(provider: str) -> None:
     """Close the breaker and reset its failure count (atomic, MULTI)."""
-    async with _async_redis().client.pipeline(transaction=True) as pipe:
+    async with redis_async().pipeline(transaction=True) as pipe:
         pipe.hdel(FAILURES, provider)
         pipe.hdel(OPEN, provider)
         pipe.delete(_trial_key(provider))
@@ -171,26 +144,22 @@ async def breaker_record_failure(provider: str, *, now: datetime | None = None) 
 
     A failed half-open trial re-opens it at once; failures while open keep its cool-down.
     """
-    conn = _async_redis()
     keys = [FAILURES, OPEN, _trial_key(provider)]
     args = [_now_ms(now), provider, _threshold(), _cooldown_ms()]
-    return bool(await conn.failure(keys=keys, args=args))
+    return bool(await redis_script(_FAILURE)(keys=keys, args=args))
 
 
 def breaker_view(*, now: datetime | None = None) -> BreakerView:
     """The breakers for routing one request (half-open providers are not `cooling`, so
     routing still sends them the trial call)."""
-    url = settings.REDIS_URL
-    if url not in _sync_clients:
-        client = redis.Redis.from_url(url, decode_responses=True)
-        _sync_clients[url] = (client, client.register_script(_VIEW))
-    _, script = _sync_clients[url]
-    cooling, unsettled = script(keys=[OPEN, FAILURES], args=[_now_ms(now)])
+    cooling, unsettled = _view_script()(keys=[OPEN, FAILURES], args=[_now_ms(now)])
     return BreakerView(cooling=frozenset(cooling), unsettled=frozenset(unsettled))
 
 
-async def breaker_aclose() -> None:
-    """Close the running loop's Redis client (at shutdown, after a test)."""
-    loop = asyncio.get_running_loop()
-    for key in [k for k in _async_clients if k[0] is loop]:
-        await _async_clients.pop(key).client.aclose()
+def _view_script() -> Script:
+    return _registered(redis_sync())
+
+
+@cache
+def _registered(client: Redis) -> Script:
+    return client.register_script(_VIEW)

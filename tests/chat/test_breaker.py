@@ -17,9 +17,9 @@ from django.conf import settings as django_settings
 from django.utils import timezone
 from pytest_django.fixtures import Settings
 
+from accounts.redis import redis_async_close
 from chat.providers.breaker import (
     FAILURES,
-    breaker_aclose,
     breaker_allows,
     breaker_record_failure,
     breaker_record_success,
@@ -52,7 +52,7 @@ def t0() -> datetime:
 async def _clean(provider: str) -> AsyncIterator[None]:
     yield
     await breaker_record_success(provider)  # removes every trace of the provider
-    await breaker_aclose()
+    await redis_async_close()
 
 
 async def open_breaker(provider: str, now: datetime | None = None) -> None:
@@ -175,7 +175,7 @@ async def test_state_is_shared_between_processes(provider: str) -> None:
             await open_breaker(provider)
             return await breaker_allows(provider)
         finally:
-            await breaker_aclose()
+            await redis_async_close()
 
     allowed_there = await asyncio.to_thread(asyncio.run, other_process())
 

@@ -13,10 +13,11 @@ import httpx
 import openai
 import pytest
 
+from accounts.redis import redis_async_close
 from billing.models import CreditLedger, LedgerKind, Plan
 from billing.selectors import credit_balance
 from chat.models import Message
-from chat.providers.breaker import breaker_aclose, breaker_record_failure
+from chat.providers.breaker import breaker_record_failure
 from tests.chat.conftest import BACKUP_MODEL, Live
 from tests.conftest import make_tenant
 from usage.models import CallStatus, CostRecord, ModelCall, UsageRecord
@@ -156,7 +157,7 @@ def test_open_breaker_routes_around_the_provider(live: Live) -> None:
     async def open_breaker() -> None:
         for _ in range(5):
             await breaker_record_failure("simulator")
-        await breaker_aclose()
+        await redis_async_close()
 
     asyncio.run(open_breaker())
 

@@ -14,10 +14,9 @@ import pytest
 from channels.testing import WebsocketCommunicator
 from django.test import Client
 
+from accounts.redis import redis_async_close
 from billing.models import CreditLedger, LedgerKind, Plan
-from chat.limits import limits_client_close
 from chat.models import Conversation, Message
-from chat.providers.breaker import breaker_aclose
 from chat.providers.clients import aclose_all
 from gateway.asgi import application
 from tests.chat.conftest import Live
@@ -50,8 +49,7 @@ def run(scenario: Callable[[], Awaitable[None]]) -> None:
             await scenario()
         finally:
             await aclose_all()
-            await breaker_aclose()
-            await limits_client_close()
+            await redis_async_close()
 
     asyncio.run(main())
 

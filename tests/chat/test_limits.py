@@ -17,6 +17,7 @@ import redis
 from django.conf import settings
 
 from accounts.errors import api_exception_handler
+from accounts.redis import redis_async, redis_async_close
 from billing.types import Entitlement
 from chat.limits import (
     KEY_PREFIX,
@@ -25,8 +26,6 @@ from chat.limits import (
     StreamSlot,
     limit_policy,
     limits_acquire,
-    limits_client,
-    limits_client_close,
     slot_release,
 )
 
@@ -62,7 +61,7 @@ def _clean_limit_keys() -> Iterator[None]:
 @pytest.fixture(autouse=True)
 async def _close_client(anyio_backend: str) -> AsyncIterator[None]:
     yield
-    await limits_client_close()  # the client belongs to this test's event loop
+    await redis_async_close()  # the client belongs to this test's event loop
 
 
 def policy(user_rpm: int = 100, org_rpm: int = 1000, max_concurrency: int = 100) -> LimitPolicy:
@@ -267,7 +266,7 @@ async def test_expired_slots_are_pruned_from_the_set() -> None:
         await acquire(limits, now=T0, ttl=1)
     await acquire(limits, now=T0 + 2, ttl=1)
 
-    members = await limits_client().zcard(f"{KEY_PREFIX}{{{ORG}}}:slots:org")
+    members = await redis_async().zcard(f"{KEY_PREFIX}{{{ORG}}}:slots:org")
     assert members == 1
 
 
@@ -278,7 +277,7 @@ def _other_process(limits: LimitPolicy) -> tuple[int, list[int]]:
     """In a thread with its own event loop, hence its own client and connection pool."""
 
     async def run() -> tuple[int, list[int]]:
-        client_id = id(limits_client())
+        client_id = id(redis_async())
         retry_afters = []
         try:
             await acquire(limits, now=T0 + 1)
@@ -287,7 +286,7 @@ def _other_process(limits: LimitPolicy) -> tuple[int, list[int]]:
             except RateLimited as refused:
                 retry_afters.append(refused.retry_after)
         finally:
-            await limits_client_close()
+            await redis_async_close()
         return client_id, retry_afters
 
     return asyncio.run(run())
@@ -299,7 +298,7 @@ async def test_two_processes_with_their_own_clients_share_the_counters() -> None
 
     client_id, retry_afters = await anyio.to_thread.run_sync(_other_process, limits)
 
-    assert client_id != id(limits_client())
+    assert client_id != id(redis_async())
     assert retry_afters == [58]  # the other process saw this one's request at T0
     with pytest.raises(RateLimited):
         await acquire(limits, now=T0 + 3)  # and this one sees the other's

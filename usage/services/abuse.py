@@ -9,7 +9,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from decimal import Decimal
-from functools import cache
 from typing import Any
 from uuid import uuid4
 
@@ -21,6 +20,7 @@ from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from accounts.models import Organization, User
+from accounts.redis import redis_sync
 from accounts.services import audit_log_record
 from usage.models import AbuseFlag, AbuseKind
 
@@ -84,7 +84,7 @@ def abuse_flag_clear(*, flag: AbuseFlag, actor: User, now: datetime | None = Non
             after={"cleared_at": locked.cleared_at.isoformat()},
         )
         key = _abuse_key(org_id=locked.organization_id, user_id=locked.user_id, kind=locked.kind)
-        transaction.on_commit(lambda: _abuse_redis().delete(key), robust=True)
+        transaction.on_commit(lambda: redis_sync().delete(key), robust=True)
     return locked
 
 
@@ -112,7 +112,7 @@ def _abuse_count(*, org: Organization, user_id: int, kind: str, now: datetime) -
     window = settings.ABUSE_WINDOW_SECONDS
     key = _abuse_key(org_id=org.pk, user_id=user_id, kind=kind)
     score = now.timestamp()
-    pipe = _abuse_redis().pipeline(transaction=True)
+    pipe = redis_sync().pipeline(transaction=True)
     pipe.zremrangebyscore(key, "-inf", score - window)
     pipe.zadd(key, {uuid4().hex: score})
     pipe.zcard(key)
@@ -141,8 +141,3 @@ def _abuse_flag_raise(
 
 def _abuse_key(*, org_id: int, user_id: int, kind: str) -> str:
     return django_cache.make_key(f"abuse:{kind}:{org_id}:{user_id}")
-
-
-@cache
-def _abuse_redis() -> redis.Redis:
-    return redis.Redis.from_url(settings.REDIS_URL, socket_timeout=1, socket_connect_timeout=1)
