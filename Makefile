@@ -7,6 +7,8 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 export PORT
+# The Procfile's commands run from the virtualenv.
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
 .PHONY: install services migrate seed run test lint format check-deploy bench-precheck bench-gateway stop-services clean
 

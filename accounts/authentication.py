@@ -9,8 +9,29 @@ from rest_framework import authentication, exceptions
 from rest_framework.request import Request
 
 from accounts.models import ApiKey, Organization, User
-from accounts.selectors import api_key_get_active
+from accounts.selectors import api_key_get_active, secret_sha256
 from accounts.services import api_key_touch
+from accounts.snapshots import SnapshotCache
+
+_live_keys: SnapshotCache[ApiKey] = SnapshotCache(maxsize=10_000)
+
+
+def api_key_cached(secret: str) -> ApiKey | None:
+    """The live key with this secret if this process saw it within the TTL; no database."""
+    return _live_keys.get(secret_sha256(secret))
+
+
+def api_key_authenticate(secret: str) -> ApiKey | None:
+    """The live key with this secret (reused for SNAPSHOT_TTL_SECONDS, so a revocation reaches
+    every process within it), its use recorded at most once a minute. None is never cached."""
+    key = api_key_cached(secret)
+    if key is None:
+        key = api_key_get_active(secret=secret)
+        if key is None:
+            return None
+        _live_keys.put(secret_sha256(secret), key)
+    api_key_touch(key=key)
+    return key
 
 
 class ApiKeyAuthentication(authentication.BaseAuthentication):
@@ -26,10 +47,9 @@ class ApiKeyAuthentication(authentication.BaseAuthentication):
         if scheme.lower() != self.keyword:
             return None
         secret = secret.strip()
-        key = api_key_get_active(secret=secret) if secret else None
+        key = api_key_authenticate(secret) if secret else None
         if key is None:
             raise exceptions.AuthenticationFailed("Invalid or revoked API key.", "invalid_api_key")
-        api_key_touch(key=key)
         return key.user, key
 
     def authenticate_header(self, request: Request) -> str:

@@ -8,15 +8,8 @@ invoice time.
 
 from __future__ import annotations
 
-import functools
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, localcontext
-
-from django.apps import apps
-
-BENCHMARK_MODEL_SLUG = "openai/gpt-4o"
-# gpt-4o's list prices (USD per million tokens), used when the catalog row is missing.
-BENCHMARK_FALLBACK_PRICES = (Decimal("2.50"), Decimal("10.00"))
 
 PER_MILLION = Decimal(1_000_000)
 STORAGE_QUANTUM = Decimal("1E-10")
@@ -63,22 +56,6 @@ def price_call(
             multiplier=Decimal(multiplier),
             benchmark_cost=_stored(benchmark),
         )
-
-
-@functools.cache
-def benchmark_prices() -> tuple[Decimal, Decimal]:
-    """(input, output) USD per million tokens of the benchmark model, read once per process.
-
-    A price change in the catalog reaches running workers on their next restart. The model is
-    looked up through the app registry because billing does not import routing (see DESIGN.md).
-    """
-    ai_model = apps.get_model("routing", "AIModel")
-    row = (
-        ai_model.objects.filter(slug=BENCHMARK_MODEL_SLUG)
-        .values_list("input_cost_per_mtok", "output_cost_per_mtok")
-        .first()
-    )
-    return (row[0], row[1]) if row else BENCHMARK_FALLBACK_PRICES
 
 
 def _tokens_cost(

@@ -8,10 +8,11 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.selectors import membership_get
+from accounts.sql import sql_run
 from billing.errors import NoActivePlan
+from billing.ledger import credit_balance_sql
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
-    CreditBalance,
     PlanRequest,
     Subscription,
     UserEntitlement,
@@ -31,8 +32,8 @@ def subscription_get_live(*, org: Organization) -> Subscription | None:
 
 def credit_balance(*, org: Organization) -> Decimal:
     """Credits left: the sum of the append-only ledger, as its trigger keeps it."""
-    balance = CreditBalance.objects.for_org(org).values_list("credits", flat=True).first()
-    return balance if balance is not None else ZERO
+    row = sql_run(credit_balance_sql(org_id=org.pk))
+    return row[0] if row else ZERO
 
 
 def entitlement_get(*, org: Organization, user: User, now: datetime | None = None) -> Entitlement:

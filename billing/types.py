@@ -30,3 +30,7 @@ class Entitlement:
 
     def to_credits(self, raw_cost: Decimal) -> Decimal:
         return raw_cost * self.display_multiplier
+
+    def affords(self, credits: Decimal) -> bool:
+        """The budget rule: an answer estimated at `credits` may start only if they are left."""
+        return credits <= self.credits_left

@@ -1,133 +1,51 @@
-"""The chat endpoints: `/api/ai/chat` (our events) and OpenAI-compatible `/v1`.
+"""The chat API for our own clients, under Django: `POST /api/ai/chat` (SSE events or one JSON
+answer), `POST /api/ai/precheck` and `GET /api/ai/models`.
 
-Async Django views rather than DRF APIViews: DRF has no async views, and a chat holds a
-provider stream open for seconds. They share DRF's serializers for validation and the one
-error shape (`accounts.errors.error_body`).
+`/api/ai/chat` is an async view (DRF has no async views, and a chat holds a provider stream
+open for seconds); it takes an API key or the browser's session, with a CSRF check for the
+session. The other two are DRF views. The OpenAI-compatible `/v1` is in `chat/v1.py`.
 """
 
 from __future__ import annotations
 
-import json
-import re
-import time
-import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
-from decimal import Decimal
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_POST
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
-from accounts.errors import ApplicationError, error_body, first_field_error
-from accounts.models import ApiKey, Organization, User
-from accounts.services import api_key_touch, api_key_touch_due
-from billing.selectors import entitlement_get
+from accounts.authentication import request_org
+from accounts.errors import ApplicationError, error_body
+from accounts.models import Organization, User
 from chat.db import db_step
-from chat.events import (
-    ChatEvent,
-    DeltaEvent,
-    DoneEvent,
-    ErrorEvent,
-    PrecheckEvent,
-    RouteEvent,
-    UsageEvent,
-)
-from chat.pipeline import ChatRequest, chat_prepare, chat_stream
+from chat.errors import NotFound, Unauthenticated
+from chat.events import ChatEvent, credits_text, event_payload, precheck_payload
+from chat.http import bearer_secret, json_parse, request_id_parse, sse, validated
+from chat.inputs import chat_inputs
+from chat.pipeline import chat_prepare, chat_stream
 from chat.providers.base import ChatMessage
-from chat.snapshots import api_key_snapshot, catalog_snapshot
-from routing.apis import precheck_payload
+from chat.snapshots import api_key_snapshot, catalog_snapshot, tenant_snapshot_get
+from chat.types import ChatRequest
+from routing.errors import PromptBlocked
 from routing.policy import MODES, model_availability
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
-CREDIT_PLACES = Decimal("0.0001")
-
-
-class Unauthenticated(ApplicationError):
-    status_code = 401
-    error_type = "authentication_error"
-    code = "invalid_api_key"
+from routing.preview import route_preview
+from routing.services import prompt_check_record
 
 
-class NotFound(ApplicationError):
-    status_code = 404
-    error_type = "not_found_error"
-    code = "not_found"
+class ErrorSerializer(serializers.Serializer):
+    error = serializers.DictField()
 
 
-class CsrfFailed(ApplicationError):
-    status_code = 403
-    error_type = "permission_error"
-    code = "csrf_failed"
-
-
-class _CsrfCheck(CsrfViewMiddleware):
-    def _reject(self, request: HttpRequest, reason: str) -> str:  # type: ignore[override]
-        return reason
-
-
-async def _authenticate(
-    request: HttpRequest, *, allow_session: bool
-) -> tuple[Organization, User, ApiKey | None]:
-    """The tenant and user: a bearer API key, or (browser) the session with a CSRF check."""
-    header = request.headers.get("Authorization", "")
-    if header[:7].lower() == "bearer ":
-        key = await api_key_snapshot(secret=header[7:].strip())
-        if key is None:
-            raise Unauthenticated("Invalid or revoked API key.")
-        if api_key_touch_due(key=key):
-            await db_step(api_key_touch)(key=key)
-        return key.organization, key.user, key
-    if not allow_session:  # /v1 is served without the session middleware (gateway.asgi)
-        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
-    return await db_step(_session_user)(request)
-
-
-def _session_user(request: HttpRequest) -> tuple[Organization, User, None]:
-    user = request.user
-    if user.is_authenticated and getattr(request, "org", None) is not None:
-        check = _CsrfCheck(lambda r: HttpResponse())
-        check.process_request(request)
-        if reason := check.process_view(request, None, (), {}):
-            raise CsrfFailed(f"CSRF check failed: {reason}")
-        return request.org, user, None  # type: ignore[attr-defined]
-    raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
-
-
-def _error_response(error: ApplicationError) -> JsonResponse:
+def error_response(error: ApplicationError) -> JsonResponse:
     body = error_body(error.message, error_type=error.error_type, code=error.code, **error.extra)
     return JsonResponse(body, status=error.status_code, headers=error.headers)
-
-
-def _request_id(request: HttpRequest) -> tuple[str, bool]:
-    """The client's Idempotency-Key (True: it may be a replay), or a fresh id."""
-    given = request.headers.get("Idempotency-Key") or request.headers.get("X-Request-Id")
-    if given is None:
-        return uuid.uuid4().hex, False
-    if not REQUEST_ID.match(given):
-        raise ApplicationError(
-            "Idempotency-Key: 1 to 64 letters, digits or _.:-", {"param": "Idempotency-Key"}
-        )
-    return given, True
-
-
-def _json_body(request: HttpRequest) -> Any:
-    try:
-        return json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError) as error:
-        raise ApplicationError(f"Body is not valid JSON: {error}") from None
-
-
-def _validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    if not serializer.is_valid():
-        param, message = first_field_error(serializer.errors)
-        raise ApplicationError(
-            f"{param}: {message}" if param else message, {"param": param or None}
-        )
-    return dict(serializer.validated_data)
 
 
 def _guarded(
@@ -139,33 +57,44 @@ def _guarded(
         try:
             return await view(request, *args, **kwargs)
         except ApplicationError as error:
-            return _error_response(error)
+            return error_response(error)
         except Http404:
-            return _error_response(NotFound("No such conversation."))
+            return error_response(NotFound("No such conversation."))
 
     wrapper.__name__ = view.__name__
     wrapper.__doc__ = view.__doc__
     return wrapper
 
 
-def _credits(value: Decimal) -> str:
-    return str(value.quantize(CREDIT_PLACES))
+async def _caller(request: HttpRequest) -> tuple[Organization, User, int | None]:
+    """The tenant and user: a bearer API key, or the session (CSRF-checked)."""
+    secret = bearer_secret(request.headers.get("Authorization", ""))
+    if secret is not None:
+        key = await api_key_snapshot(secret=secret)
+        if key is None:
+            raise Unauthenticated("Invalid or revoked API key.")
+        return key.organization, key.user, key.pk
+    return await db_step(_session_caller)(request)
 
 
-def _sse(data: dict[str, Any] | str, event: str | None = None) -> str:
-    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
-    return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
+def _session_caller(request: HttpRequest) -> tuple[Organization, User, None]:
+    user, org = request.user, getattr(request, "org", None)
+    if not user.is_authenticated or org is None:
+        raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
+    # The view is CSRF-exempt for key holders; a session must pass Django's own check.
+    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+    if refused is not None:
+        raise _CsrfRefused(refused)
+    return org, user, None  # type: ignore[return-value]
 
 
-def _streaming(body: AsyncIterator[str], request_id: str) -> StreamingHttpResponse:
-    response = StreamingHttpResponse(body, content_type="text/event-stream")
-    response["Cache-Control"] = "no-cache"
-    response["X-Accel-Buffering"] = "no"
-    response["X-Request-Id"] = request_id
-    return response
+class _CsrfRefused(ApplicationError):
+    status_code = 403
+    error_type = "permission_error"
+    code = "csrf_failed"
 
-
-# /api/ai/chat ----------------------------------------------------------------------------
+    def __init__(self, response: HttpResponse) -> None:
+        super().__init__(f"CSRF check failed ({response.status_code}): send the CSRF token.")
 
 
 class ChatInput(serializers.Serializer):
@@ -179,54 +108,20 @@ class ChatInput(serializers.Serializer):
     stream = serializers.BooleanField(required=False, default=True)
 
 
-def chat_event_payload(event: ChatEvent) -> tuple[str, dict[str, Any]]:
-    """(event name, JSON payload) of one pipeline event, in credits only (never raw cost)."""
-    match event:
-        case PrecheckEvent(outcome):
-            return "precheck", precheck_payload(outcome)
-        case RouteEvent(decision, assistant):
-            text = f"{assistant.name} · {decision.model} · because {decision.reason}"
-            return "route", {
-                "assistant": assistant.family,
-                "assistant_name": assistant.name,
-                "model": decision.model,
-                "fallbacks": list(decision.fallbacks),
-                "reason": decision.reason,
-                "summary": text,
-            }
-        case DeltaEvent(text):
-            return "delta", {"text": text}
-        case UsageEvent(input_tokens, output_tokens, credits, incomplete):
-            return "usage", {
-                "input_tokens": input_tokens,
-                "output_tokens": output_tokens,
-                "credits": _credits(credits),
-                "incomplete": incomplete,
-            }
-        case DoneEvent(model, request_id, finish_reason, conversation_id):
-            return "done", {
-                "model": model,
-                "request_id": request_id,
-                "finish_reason": finish_reason,
-                "conversation_id": conversation_id,
-            }
-        case ErrorEvent(message, code, partial):
-            return "error", {"message": message, "code": code, "partial": partial}
-    raise TypeError(f"unknown event {event!r}")
-
-
 @csrf_exempt
 @require_POST
 @_guarded
 async def chat_api(request: HttpRequest) -> HttpResponse:
     """Route and answer one message; SSE events, or one JSON object with `stream: false`."""
-    org, user, api_key = await _authenticate(request, allow_session=True)
-    data = _validated(ChatInput, _json_body(request))
-    request_id, request_id_given = _request_id(request)
+    org, user, api_key_id = await _caller(request)
+    data = validated(ChatInput, json_parse(request.body))
+    request_id, request_id_given = request_id_parse(
+        request.headers.get("Idempotency-Key") or request.headers.get("X-Request-Id")
+    )
     chat = ChatRequest(
         org=org,
         user=user,
-        api_key=api_key,
+        api_key_id=api_key_id,
         messages=(ChatMessage(role="user", content=data["message"]),),
         request_id=request_id,
         request_id_given=request_id_given,
@@ -236,23 +131,28 @@ async def chat_api(request: HttpRequest) -> HttpResponse:
         max_tokens=data.get("max_tokens"),
         conversation_id=data.get("conversation_id"),
         has_images=data["has_images"],
+        streamed=data["stream"],
     )
     prepared = await chat_prepare(chat)
-    if data["stream"]:
-        return _streaming(_chat_sse(chat_stream(prepared)), chat.request_id)
-    return JsonResponse(await _chat_collect(chat_stream(prepared)))
+    if not data["stream"]:
+        return JsonResponse(await _collected(chat_stream(prepared)))
+    response = StreamingHttpResponse(_sse(chat_stream(prepared)), content_type="text/event-stream")
+    response["Cache-Control"] = "no-cache"
+    response["X-Accel-Buffering"] = "no"
+    response["X-Request-Id"] = chat.request_id
+    return response
 
 
-async def _chat_sse(events: AsyncIterator[ChatEvent]) -> AsyncIterator[str]:
+async def _sse(events: AsyncIterator[ChatEvent]) -> AsyncIterator[str]:
     async for event in events:
-        name, payload = chat_event_payload(event)
-        yield _sse(payload, name)
+        name, payload = event_payload(event)
+        yield sse(payload, name)
 
 
-async def _chat_collect(events: AsyncIterator[ChatEvent]) -> dict[str, Any]:
+async def _collected(events: AsyncIterator[ChatEvent]) -> dict[str, Any]:
     result: dict[str, Any] = {"answer": ""}
     async for event in events:
-        name, payload = chat_event_payload(event)
+        name, payload = event_payload(event)
         if name == "delta":
             result["answer"] += payload["text"]
         else:
@@ -260,171 +160,85 @@ async def _chat_collect(events: AsyncIterator[ChatEvent]) -> dict[str, Any]:
     return result
 
 
-# OpenAI-compatible /v1 -------------------------------------------------------------------
+class PrecheckApi(APIView):
+    throttle_scope = "precheck"
 
+    class InputSerializer(serializers.Serializer):
+        prompt = serializers.CharField(trim_whitespace=False, max_length=2_000_000)
+        assistant = serializers.SlugField(required=False, allow_blank=True)
+        mode = serializers.CharField(required=False, allow_blank=True, help_text=" | ".join(MODES))
+        has_images = serializers.BooleanField(required=False, default=False)
 
-class V1Message(serializers.Serializer):
-    role = serializers.ChoiceField(choices=["system", "user", "assistant", "developer"])
-    content = serializers.JSONField()
+        class Meta:
+            ref_name = "PrecheckInput"
 
-    class Meta:
-        ref_name = "V1Message"
-
-    def validate_content(self, value: Any) -> str:
-        if isinstance(value, str):
-            return value
-        if isinstance(value, list):  # content parts: keep the text ones
-            texts = [
-                p.get("text", "") for p in value if isinstance(p, dict) and p.get("type") == "text"
-            ]
-            return "\n".join(texts)
-        raise serializers.ValidationError("a string or a list of content parts")
-
-
-class V1ChatInput(serializers.Serializer):
-    model = serializers.CharField(max_length=120)
-    messages = V1Message(many=True, allow_empty=False)
-    stream = serializers.BooleanField(required=False, default=False)
-    stream_options = serializers.DictField(required=False)
-    max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=32_000)
-    max_completion_tokens = serializers.IntegerField(required=False, min_value=1, max_value=32_000)
-    temperature = serializers.FloatField(required=False, min_value=0, max_value=2)
-
-
-def _v1_has_images(messages: list[Any]) -> bool:
-    return any(
-        isinstance(part, dict) and part.get("type") == "image_url"
-        for message in messages
-        if isinstance(message.get("content"), list)
-        for part in message["content"]
+    @extend_schema(
+        request=InputSerializer,
+        responses={
+            200: OpenApiResponse(description="Labels, risk, assistant and route preview"),
+            400: ErrorSerializer,
+            403: OpenApiResponse(ErrorSerializer, description="Blocked; names the category"),
+        },
+        summary="Precheck a prompt: shield, classifier, assistant and route preview",
     )
-
-
-@csrf_exempt
-@require_POST
-@_guarded
-async def v1_chat_completions(request: HttpRequest) -> HttpResponse:
-    """OpenAI's chat completions; `model: "auto"` lets Switchboard route."""
-    org, user, api_key = await _authenticate(request, allow_session=False)
-    raw = _json_body(request)
-    data = _validated(V1ChatInput, raw)
-    request_id, request_id_given = _request_id(request)
-    messages = tuple(
-        ChatMessage(role="system" if m["role"] == "developer" else m["role"], content=m["content"])
-        for m in data["messages"]
-    )
-    chat = ChatRequest(
-        org=org,
-        user=user,
-        api_key=api_key,
-        messages=messages,
-        request_id=request_id,
-        request_id_given=request_id_given,
-        model=None if data["model"] == "auto" else data["model"],
-        max_tokens=data.get("max_completion_tokens") or data.get("max_tokens"),
-        temperature=data.get("temperature"),
-        has_images=_v1_has_images(raw["messages"]),
-        product_chat=False,
-    )
-    prepared = await chat_prepare(chat)
-    completion_id = f"chatcmpl-{chat.request_id}"
-    model = prepared.decision.model or data["model"]
-    if data["stream"]:
-        include_usage = bool((data.get("stream_options") or {}).get("include_usage"))
-        body = _v1_sse(chat_stream(prepared), completion_id, model, include_usage)
-        return _streaming(body, chat.request_id)
-    return await _v1_json(chat_stream(prepared), completion_id, model)
-
-
-def _chunk(completion_id: str, model: str, created: int, **fields: Any) -> dict[str, Any]:
-    return {
-        "id": completion_id,
-        "object": "chat.completion.chunk",
-        "created": created,
-        "model": model,
-        **fields,
-    }
-
-
-def _usage_dict(event: UsageEvent) -> dict[str, Any]:
-    return {
-        "prompt_tokens": event.input_tokens,
-        "completion_tokens": event.output_tokens,
-        "total_tokens": event.input_tokens + event.output_tokens,
-        "credits": _credits(event.credits),
-    }
-
-
-async def _v1_sse(
-    events: AsyncIterator[ChatEvent], completion_id: str, model: str, include_usage: bool
-) -> AsyncIterator[str]:
-    created, usage, started = int(time.time()), None, False
-    async for event in events:
-        if isinstance(event, DeltaEvent):
-            delta = (
-                {"content": event.text} if started else {"role": "assistant", "content": event.text}
+    def post(self, request: Request) -> Response:
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        org = request_org(request)
+        chat = ChatRequest(
+            org=org,
+            user=request.user,
+            api_key_id=None,
+            messages=(ChatMessage(role="user", content=data["prompt"]),),
+            assistant=data.get("assistant") or None,
+            mode=data.get("mode") or None,
+            has_images=data["has_images"],
+            product_chat=False,
+        )
+        preview = route_preview(chat_inputs(chat).precheck)
+        prompt_check_record(org=org, user=request.user, preview=preview)
+        outcome = preview.outcome
+        if outcome.blocked:
+            raise PromptBlocked(
+                str(outcome.refusal),
+                {"categories": list(outcome.risk_categories), "risk_level": outcome.risk_level},
             )
-            started = True
-            choice = {"index": 0, "delta": delta, "finish_reason": None}
-            yield _sse(_chunk(completion_id, model, created, choices=[choice]))
-        elif isinstance(event, UsageEvent):
-            usage = _usage_dict(event)
-        elif isinstance(event, DoneEvent):
-            choice = {"index": 0, "delta": {}, "finish_reason": event.finish_reason}
-            yield _sse(_chunk(completion_id, event.model, created, choices=[choice]))
-            if include_usage and usage:
-                yield _sse(_chunk(completion_id, event.model, created, choices=[], usage=usage))
-            yield _sse("[DONE]")
-        elif isinstance(event, ErrorEvent):
-            yield _sse(error_body(event.message, error_type="api_error", code=event.code))
+        return Response(precheck_payload(outcome, preview.assistant, preview.decision))
 
 
-async def _v1_json(
-    events: AsyncIterator[ChatEvent], completion_id: str, model: str
-) -> JsonResponse:
-    text, usage, finish = [], None, None
-    async for event in events:
-        if isinstance(event, DeltaEvent):
-            text.append(event.text)
-        elif isinstance(event, UsageEvent):
-            usage = _usage_dict(event)
-        elif isinstance(event, DoneEvent):
-            finish, model = event.finish_reason, event.model
-        elif isinstance(event, ErrorEvent) and not event.partial:
-            return JsonResponse(
-                error_body(event.message, error_type="api_error", code=event.code), status=502
-            )
-        elif isinstance(event, ErrorEvent):
-            finish = "length"  # cut mid-answer: the partial text is returned, billed as such
-    message = {"role": "assistant", "content": "".join(text)}
-    return JsonResponse(
-        {
-            "id": completion_id,
-            "object": "chat.completion",
-            "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": 0, "message": message, "finish_reason": finish or "stop"}],
-            "usage": usage,
-        }
+class ModelListApi(APIView):
+    throttle_scope = "models"
+
+    @extend_schema(
+        responses={200: OpenApiResponse(description="Models available to the plan, and why not")},
+        summary="Models the caller's plan can use, with prices in credits",
     )
-
-
-@require_GET
-@_guarded
-async def v1_models(request: HttpRequest) -> HttpResponse:
-    """The models the key's plan can use, plus `auto`, in OpenAI's list shape."""
-    org, user, _ = await _authenticate(request, allow_session=False)
-    available = await db_step(_available_models)(org, user)
-    created = int(time.time())
-    data = [{"id": "auto", "object": "model", "created": created, "owned_by": "switchboard"}]
-    data += [
-        {"id": slug, "object": "model", "created": created, "owned_by": provider}
-        for slug, provider in available
-    ]
-    return JsonResponse({"object": "list", "data": data})
-
-
-def _available_models(org: Organization, user: User) -> list[tuple[str, str]]:
-    entitlement = entitlement_get(org=org, user=user)
-    rows = model_availability(catalog=catalog_snapshot(), entitlement=entitlement)
-    return [(model.slug, model.provider) for model, reason in rows if reason is None]
+    def get(self, request: Request) -> Response:
+        org = request_org(request)
+        entitlement = tenant_snapshot_get(org=org, user=request.user).entitlement
+        available, unavailable = [], []
+        for model, reason in model_availability(
+            catalog=catalog_snapshot(), entitlement=entitlement
+        ):
+            row = {"id": model.slug, "name": model.display_name, "provider": model.provider}
+            if reason:
+                unavailable.append({**row, "reason": reason})
+                continue
+            available.append(
+                {
+                    **row,
+                    "context_window": model.context_window,
+                    "supports_images": model.supports_images,
+                    "latency_tier": model.latency_tier,
+                    "input_credits_per_mtok": credits_text(
+                        entitlement.to_credits(model.input_cost_per_mtok)
+                    ),
+                    "output_credits_per_mtok": credits_text(
+                        entitlement.to_credits(model.output_cost_per_mtok)
+                    ),
+                }
+            )
+        return Response(
+            {"plan": entitlement.plan_name, "available": available, "unavailable": unavailable}
+        )

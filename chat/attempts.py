@@ -6,21 +6,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import nullcontext
 from datetime import timedelta
 from decimal import Decimal
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from chat import conversations
-from chat.db import db_step
+from chat.conversations import answer_store_sql
+from chat.db import db_step, hot_run, hot_transaction
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent
 from chat.providers.base import (
     CompletionRequest,
     Delta,
+    Finish,
     ProviderError,
     ProviderTarget,
     Timeouts,
@@ -32,12 +30,24 @@ from chat.providers.breaker import (
     breaker_record_success,
 )
 from chat.providers.clients import adapter_for
+from chat.types import PreparedChat
 from routing.precheck.classifier import estimate_tokens
 from routing.types import ModelInfo
-from usage import services as metering
-
-if TYPE_CHECKING:
-    from chat.pipeline import PreparedChat
+from usage.models import CallStatus
+from usage.services import (
+    BilledUsage,
+    CallOutcome,
+    CallPrices,
+    abuse_record_high_cost_call,
+    model_call_bill_sql,
+    model_call_fail_delivered_by_id,
+    model_call_fail_sql,
+    model_call_open_sql,
+    model_call_progress_sql,
+    model_call_streaming_sql,
+    usage_billed,
+    usage_debit_sql,
+)
 
 MAX_RETRIES = 2  # per provider, before the first token
 RETRY_AFTER_CAP = 5.0  # seconds: never sleep longer than this on a 429
@@ -51,24 +61,32 @@ async def attempts_run(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:
     """Down the ranked targets: skip open breakers, retry transient failures before the
     first token, stop at the first attempt that ends the request."""
     attempt, previous_call, last_error = 0, None, "No provider could answer."
+    skipped: list[str] = []  # why earlier targets did not answer, for the next call's record
     for target in prepared.targets:
         unsettled = target.provider in prepared.breakers.unsettled
         if unsettled and not await breaker_allows(target.provider):
-            prepared.skipped.append(f"{target.slug}: circuit open")
+            skipped.append(f"{target.slug}: circuit open")
             continue
         for retry in range(MAX_RETRIES + 1):
             attempt += 1
-            run = ProviderAttempt(prepared, target, attempt, previous_call)
+            run = ProviderAttempt(prepared, target, attempt, previous_call, tuple(skipped))
             async for event in run.events():
                 yield event
             if run.finished:
                 return
             previous_call = run.call_id
             error = run.error or ProviderError("no answer", kind="bad_response")
+            if error.kind == "deadline":
+                yield ErrorEvent(
+                    message="No model answered within the request's time limit.",
+                    code="deadline_exceeded",
+                    partial=False,
+                )
+                return
             last_error = f"{target.display_name}: {error}"
+            skipped.append(last_error)
             if not await _should_retry(error, retry, prepared.deadline):
                 break
-    prepared.skipped.append(last_error)
     yield ErrorEvent(
         message=f"All providers failed. Last error: {last_error}",
         code="provider_error",
@@ -92,13 +110,20 @@ class ProviderAttempt:
     """One provider attempt: its ModelCall, its stream, and its metering."""
 
     def __init__(
-        self, prepared: PreparedChat, target: ModelInfo, attempt: int, fallback_of: int | None
+        self,
+        prepared: PreparedChat,
+        target: ModelInfo,
+        attempt: int,
+        fallback_of: int | None,
+        skipped: tuple[str, ...],
     ) -> None:
         self.prepared = prepared
         self.target = target
         self.attempt = attempt
         self.fallback_of = fallback_of
-        self.call_id: int | None = None
+        self.skipped = skipped
+        self.org_id = prepared.request.org.pk
+        self.call_id = 0
         self.error: ProviderError | None = None
         self.finished = False  # True: this attempt ended the request (billed or not)
         self.text: list[str] = []
@@ -107,17 +132,15 @@ class ProviderAttempt:
         self.first_token_recorded: asyncio.Task[None] | None = None
 
     async def events(self) -> AsyncIterator[ChatEvent]:
-        self.call_id = await db_step(self._start)()
-        reported: Usage | None = None
+        self.call_id = await self._open()
+        finish: Finish | None = None
         try:
             async for item in self._provider_stream():
-                if isinstance(item, Delta):
-                    if not item.text:
-                        continue
+                if isinstance(item, Finish):
+                    finish = item
+                elif item.text:
                     await self._on_delta(item.text)
                     yield DeltaEvent(item.text)
-                else:
-                    reported = item
         except ProviderError as error:
             self.error = error
             if self.text:
@@ -127,18 +150,19 @@ class ProviderAttempt:
                 await self._fail(error)
             return
         except (asyncio.CancelledError, GeneratorExit):
-            await asyncio.shield(self._bill("cancelled", None, incomplete=True))
+            await asyncio.shield(self._bill(CallStatus.CANCELLED, None, incomplete=True))
             raise
-        async for event in self._end_success(reported):
+        async for event in self._end_success(finish):
             yield event
 
-    def _start(self) -> int:
+    async def _open(self) -> int:
         prepared, request = self.prepared, self.prepared.request
         why = prepared.decision.reason if self.attempt == 1 else "fallback after a failure"
-        call = metering.model_call_start(
-            org=request.org,
-            user=request.user,
-            api_key=request.api_key,
+        seconds_left = prepared.deadline - time.monotonic()
+        sql = model_call_open_sql(
+            org_id=self.org_id,
+            user_id=request.user.pk,
+            api_key_id=request.api_key_id,
             conversation_id=prepared.conversation_id,
             request_id=request.request_id,
             attempt=self.attempt,
@@ -147,13 +171,15 @@ class ProviderAttempt:
             model_id=self.target.model_id,
             assistant_family=prepared.assistant.family,
             task_type=prepared.outcome.task_type,
-            route_reasons=[why, *prepared.skipped],
-            deadline_at=timezone.now() + timedelta(seconds=prepared.deadline - time.monotonic()),
+            route_reasons=[why, *self.skipped],
+            deadline_at=timezone.now() + timedelta(seconds=seconds_left),
             display_multiplier=prepared.entitlement.display_multiplier,
         )
-        return call.pk
+        row = await hot_run(sql)
+        assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
+        return int(row[0])
 
-    async def _provider_stream(self) -> AsyncIterator[Delta | Usage]:
+    async def _provider_stream(self) -> AsyncIterator[Delta | Finish]:
         target = ProviderTarget(
             provider=self.target.provider,
             kind=self.target.provider_kind,
@@ -177,7 +203,7 @@ class ProviderAttempt:
         # (an asyncio.timeout cannot span the yields of an async generator safely).
         async for item in adapter_for(target).stream(target, completion, timeouts):
             if time.monotonic() > self.prepared.deadline:
-                raise ProviderError("the request deadline passed", kind="timeout", permanent=True)
+                raise ProviderError("the request deadline passed", kind="deadline", permanent=True)
             yield item
 
     async def _on_delta(self, text: str) -> None:
@@ -186,15 +212,21 @@ class ProviderAttempt:
             # Written while the token goes out, not before: the first token waits for nothing.
             self.first_token_recorded = asyncio.create_task(self._record_first_token())
         self.text.append(text)
-        if len(self.text) % PROGRESS_EVERY == 0:
-            await db_step(metering.model_call_update_progress)(
-                call_id=self.call_id,
-                output_tokens=self._output_estimate(),
-                input_tokens=self.prepared.decision.input_tokens,
+        # Progress is what the reconciler bills if this process dies mid-stream. A client
+        # that is not streamed has seen nothing until the end, so there is nothing to record.
+        if self.prepared.request.streamed and len(self.text) % PROGRESS_EVERY == 0:
+            await hot_run(
+                model_call_progress_sql(
+                    org_id=self.org_id,
+                    call_id=self.call_id,
+                    output_tokens=self._output_estimate(),
+                    input_tokens=self.prepared.decision.input_tokens,
+                )
             )
 
     async def _record_first_token(self) -> None:
-        await db_step(metering.model_call_mark_streaming)(call_id=self.call_id)
+        if self.prepared.request.streamed:
+            await hot_run(model_call_streaming_sql(org_id=self.org_id, call_id=self.call_id))
         if self.target.provider in self.prepared.breakers.unsettled:
             await breaker_record_success(self.target.provider)
 
@@ -204,76 +236,121 @@ class ProviderAttempt:
     async def _fail(self, error: ProviderError) -> None:
         if error.kind in BREAKER_KINDS:
             await breaker_record_failure(self.target.provider)
-        await db_step(metering.model_call_fail)(
-            call_id=self.call_id, error=str(error), latency_ms=self._elapsed_ms()
+        sql = model_call_fail_sql(
+            org_id=self.org_id,
+            call_id=self.call_id,
+            error=str(error),
+            status=CallStatus.FAILED,
+            latency_ms=self._elapsed_ms(),
+            now=timezone.now(),
         )
+        if await hot_run(sql) is None:  # progress shows tokens after all: bill those
+            await db_step(model_call_fail_delivered_by_id)(
+                call_id=self.call_id, error=str(error), latency_ms=self._elapsed_ms()
+            )
 
     async def _end_partial(self, error: ProviderError) -> AsyncIterator[ChatEvent]:
         self.finished = True
         if error.kind in BREAKER_KINDS:
             await breaker_record_failure(self.target.provider)
-        usage = await self._bill("failed", None, incomplete=True)
-        yield usage
+        yield await self._bill(CallStatus.FAILED, None, incomplete=True)
+        cause = "it reached the request's time limit" if error.kind == "deadline" else error
         yield ErrorEvent(
-            message=f"The answer was cut off: {error}. The partial answer was kept.",
-            code="provider_error",
+            message=f"The answer was cut off: {cause}. The partial answer was kept.",
+            code="deadline_exceeded" if error.kind == "deadline" else "provider_error",
             partial=True,
         )
 
-    async def _end_success(self, reported: Usage | None) -> AsyncIterator[ChatEvent]:
+    async def _end_success(self, finish: Finish | None) -> AsyncIterator[ChatEvent]:
         self.finished = True
-        yield await self._bill("succeeded", reported, incomplete=False)
+        usage = finish.usage if finish else None
+        yield await self._bill(CallStatus.SUCCEEDED, usage, incomplete=False)
         yield DoneEvent(
             model=self.target.slug,
             request_id=self.prepared.request.request_id,
-            finish_reason="stop",
+            finish_reason=finish.reason if finish else "stop",
             conversation_id=self.prepared.conversation_id,
         )
 
-    async def _bill(self, status: str, reported: object, *, incomplete: bool) -> UsageEvent:
-        input_tokens = (
-            getattr(reported, "input_tokens", None) or self.prepared.decision.input_tokens
-        )
+    async def _bill(self, status: str, reported: Usage | None, *, incomplete: bool) -> UsageEvent:
+        decision = self.prepared.decision
         # Only delivered tokens are billed: a provider's count is trusted when the stream
         # completed; after a cut or a cancel the delivered text is what counts.
-        output_tokens = (
-            getattr(reported, "output_tokens", None) if not incomplete else None
-        ) or self._output_estimate()
+        input_tokens = (reported.input_tokens if reported else 0) or decision.input_tokens
+        output_tokens = (reported.output_tokens if reported and not incomplete else 0) or (
+            self._output_estimate()
+        )
         if self.first_token_recorded is not None:
             await self.first_token_recorded
-        billed = await db_step(self._finish)(status, input_tokens, output_tokens, incomplete)
+        outcome = CallOutcome(
+            status=status,
+            input_tokens=input_tokens,
+            output_tokens=output_tokens,
+            latency_ms=self._elapsed_ms(),
+            ttft_ms=self.ttft_ms,
+            incomplete=incomplete,
+            finished_at=timezone.now(),
+        )
+        billed = await self._record(outcome)
         credits = billed.display_cost if billed else Decimal(0)
         return UsageEvent(input_tokens, output_tokens, credits, incomplete)
 
-    def _finish(
-        self, status: str, input_tokens: int, output_tokens: int, incomplete: bool
-    ) -> metering.BilledUsage | None:
+    async def _record(self, outcome: CallOutcome) -> BilledUsage | None:
         """Bill the attempt and keep the answer in its conversation, in one transaction."""
-        request = self.prepared.request
-        keep_answer = bool(self.text) and self.prepared.conversation_id is not None
-        # Billing is a transaction of its own; an outer one only to add the message with it.
-        with transaction.atomic() if keep_answer else nullcontext():
-            billed = metering.model_call_finish(
-                org=request.org,
-                call_id=self.call_id,
-                request_id=request.request_id,
-                status=status,
-                input_tokens=input_tokens,
-                output_tokens=output_tokens,
-                latency_ms=self._elapsed_ms(),
-                ttft_ms=self.ttft_ms,
-                incomplete=incomplete,
-            )
-            if keep_answer:
-                conversations.message_add(
-                    org=request.org,
+        request, target = self.prepared.request, self.target
+        prices = CallPrices(
+            input_cost_per_mtok=target.input_cost_per_mtok,
+            output_cost_per_mtok=target.output_cost_per_mtok,
+            multiplier=self.prepared.entitlement.display_multiplier,
+            currency=target.currency,
+            benchmark=self.prepared.benchmark_prices,
+        )
+        cost = prices.cost(outcome) if outcome.billable else None
+        lock, bill = model_call_bill_sql(
+            org_id=self.org_id,
+            call_id=self.call_id,
+            request_id=request.request_id,
+            outcome=outcome,
+            cost=cost,
+            currency=prices.currency,
+        )
+        async with hot_transaction() as conn:
+            await hot_run(lock, conn)
+            usage_id, user_id = await hot_run(bill, conn) or (None, None)
+            if usage_id is not None and cost is not None:
+                debit = usage_debit_sql(
+                    org_id=self.org_id,
+                    user_id=user_id,
+                    call_id=self.call_id,
+                    request_id=request.request_id,
+                    model_slug=target.slug,
+                    display_cost=cost.display_cost,
+                    incomplete=outcome.incomplete,
+                )
+                await hot_run(debit, conn)
+            if self.text and self.prepared.conversation_id is not None:
+                answer = answer_store_sql(
+                    org_id=self.org_id,
                     conversation_id=self.prepared.conversation_id,
-                    role="assistant",
                     content="".join(self.text),
                     model_call_id=self.call_id,
-                    incomplete=incomplete,
+                    incomplete=outcome.incomplete,
                 )
-        return billed
+                await hot_run(answer, conn)
+        if usage_id is None or cost is None:
+            return await db_step(usage_billed)(org_id=self.org_id, request_id=request.request_id)
+        if cost.display_cost >= settings.ABUSE_HIGH_COST_CREDITS:
+            await db_step(abuse_record_high_cost_call)(
+                org=request.org, user_id=user_id, display_cost=cost.display_cost
+            )
+        return BilledUsage(
+            usage_record_id=usage_id,
+            raw_cost=cost.raw_cost,
+            display_cost=cost.display_cost,
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
+            created=True,
+        )
 
     def _elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)

@@ -3,7 +3,7 @@
 Thin, as the Channels section of STYLE.md asks: `connect` authenticates (session user, their
 current organisation, their own conversation); after that the consumer only turns socket
 messages into `chat.pipeline` calls and relays the pipeline's events, with the same
-payloads as the `/api/ai/chat` SSE stream (`chat_event_payload`).
+payloads as the `/api/ai/chat` SSE stream (`chat.events.event_payload`).
 
 Client messages: `{"type": "send", "message": "...", "assistant"?: slug, "mode"?: mode}` and
 `{"type": "stop"}`. Server messages: `{"event": name, "data": {...}}` with the names
@@ -35,9 +35,10 @@ from accounts.middleware import SESSION_KEY
 from accounts.models import Organization, User
 from accounts.selectors import membership_choose, membership_get, membership_list
 from chat import conversations
-from chat.apis import chat_event_payload
-from chat.pipeline import ChatRequest, chat_prepare, chat_stream
+from chat.events import event_payload
+from chat.pipeline import chat_prepare, chat_stream
 from chat.providers.base import ChatMessage
+from chat.types import ChatRequest
 
 logger = logging.getLogger(__name__)
 
@@ -142,7 +143,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             chat = ChatRequest(
                 org=self.org,
                 user=self.user,
-                api_key=None,
+                api_key_id=None,
                 messages=(ChatMessage(role="user", content=message),),
                 request_id=uuid.uuid4().hex,
                 assistant=assistant or None,
@@ -188,7 +189,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
         # yield), the stream is closed now, so it bills and frees its slot now.
         async with contextlib.aclosing(chat_stream(prepared)) as events:
             async for event in events:
-                name, payload = chat_event_payload(event)
+                name, payload = event_payload(event)
                 if name in ("done", "error"):
                     self.answering = False  # the client may send again as soon as it sees this
                 await self._event(name, payload)

@@ -7,11 +7,15 @@ from collections.abc import Sequence
 from django.core.exceptions import ValidationError
 
 from accounts.models import Organization, User
+from accounts.sql import Sql
 from accounts.tenancy import get_for_org
+from chat.db import db_step
 from chat.models import Conversation, Message, MessageRole
 from chat.providers.base import ChatMessage
+from chat.types import ChatRequest
 from routing.models import Assistant
 from routing.precheck.classifier import estimate_tokens
+from routing.types import AssistantChoice, RouteDecision
 
 TITLE_LENGTH = 60
 
@@ -47,6 +51,28 @@ def conversation_open(
     ).pk
 
 
+_ANSWER_STORE = """
+WITH answer AS (
+    INSERT INTO chat_message (
+        organization_id, conversation_id, role, content, model_call_id, incomplete, created_at
+    ) VALUES (
+        %(org_id)s, %(conversation_id)s, 'assistant', %(content)s, %(model_call_id)s,
+        %(incomplete)s, now()
+    ) RETURNING created_at
+)
+UPDATE chat_conversation SET updated_at = answer.created_at
+FROM answer WHERE id = %(conversation_id)s AND organization_id = %(org_id)s
+"""
+
+
+def answer_store_sql(
+    *, org_id: int, conversation_id: int, content: str, model_call_id: int, incomplete: bool
+) -> Sql:
+    """The assistant's answer in its conversation (billed in the same transaction)."""
+    params = {"org_id": org_id, "conversation_id": conversation_id, "content": content}
+    return Sql(_ANSWER_STORE, params | {"model_call_id": model_call_id, "incomplete": incomplete})
+
+
 def message_add(
     *,
     org: Organization,
@@ -73,6 +99,46 @@ def system_prompt(assistant_family: str) -> str:
         "system_prompt", flat=True
     )
     return prompt.first() or ""
+
+
+async def chat_turn_open(
+    *,
+    request: ChatRequest,
+    assistant: AssistantChoice,
+    history: Sequence[ChatMessage],
+    decision: RouteDecision,
+    context_window: int,
+) -> tuple[int | None, tuple[ChatMessage, ...]]:
+    """(conversation id, messages for the provider) of this turn.
+
+    Our own chat keeps the turn in its conversation (a new one for a first message) and
+    speaks with the assistant's system prompt; `/v1` callers are stateless and bring theirs.
+    """
+    conversation_id, system = None, ""
+    if request.product_chat:
+        conversation_id, system = await db_step(_turn_store)(request, assistant.family)
+    messages = trimmed(
+        system=system,
+        history=[*history, *request.messages[:-1]],
+        latest=request.messages[-1],
+        context_window=context_window,
+        reserve=decision.output_tokens,
+    )
+    return conversation_id, messages
+
+
+def _turn_store(request: ChatRequest, family: str) -> tuple[int, str]:
+    conversation_id = conversation_open(
+        org=request.org,
+        user=request.user,
+        conversation_id=request.conversation_id,
+        assistant_family=family,
+        first_prompt=request.prompt,
+    )
+    message_add(
+        org=request.org, conversation_id=conversation_id, role="user", content=request.prompt
+    )
+    return conversation_id, system_prompt(family)
 
 
 def trimmed(

@@ -31,15 +31,15 @@ from billing.selectors import entitlement_get, plan_request_list
 from billing.services import plan_request_create
 from billing.types import Entitlement
 from chat import conversations
+from chat.inputs import chat_inputs
 from chat.models import Conversation
-from chat.providers.breaker import breaker_view
+from chat.providers.base import ChatMessage
 from chat.snapshots import catalog_snapshot
+from chat.types import ChatRequest
 from routing.models import ProviderKind
 from routing.policy import MODES
-from routing.precheck.classifier import estimate_tokens
-from routing.precheck.pipeline import precheck_run
-from routing.selectors import routing_rule_list
-from routing.types import Catalog, PrecheckOutcome
+from routing.preview import route_preview
+from routing.types import Catalog, RefusalCode, RoutePreview
 
 PAGE = "chat/chat.html"
 PARTIALS = {"conversation-list", "thread", "assistant-picker", "plan-badge"}
@@ -234,35 +234,33 @@ def precheck_hint(
     mode: str | None,
     conversation: Conversation | None,
 ) -> PrecheckHint:
-    """What `chat_prepare` would decide for this prompt, without recording or calling."""
-    history = conversations.history_for(
-        org=org, user=user, conversation_id=conversation.pk if conversation else None
+    """What the send would decide for this prompt (`chat.inputs`), without recording or calling."""
+    chat = ChatRequest(
+        org=org,
+        user=user,
+        api_key_id=None,
+        messages=(ChatMessage(role="user", content=text),),
+        assistant=assistant,
+        mode=mode,
+        conversation_id=conversation.pk if conversation else None,
     )
-    catalog = catalog_snapshot()
     try:
-        outcome = precheck_run(
-            text=text,
-            entitlement=entitlement_get(org=org, user=user),
-            catalog=catalog,
-            rules=routing_rule_list(org=org),
-            assistant=assistant,
-            mode=mode,
-            down_providers=breaker_view().cooling,
-            context_tokens=sum(estimate_tokens(m.content) for m in history),
-        )
+        inputs = chat_inputs(chat).precheck
+        preview = route_preview(inputs)
     except ApplicationError as error:  # bad input, not in the plan, no plan at all
         return PrecheckHint(problem=error.message)
-    return _hint(outcome, catalog)
+    return _hint(preview, inputs.catalog)
 
 
-def _hint(outcome: PrecheckOutcome, catalog: Catalog) -> PrecheckHint:
+def _hint(preview: RoutePreview, catalog: Catalog) -> PrecheckHint:
+    outcome = preview.outcome
     labels = {
         "task_type": outcome.task_type.replace("_", " "),
         "complexity": outcome.complexity,
         "risk_level": outcome.risk_level,
         "categories": outcome.risk_categories,
     }
-    decision, chosen = outcome.decision, outcome.assistant
+    decision, chosen = preview.decision, preview.assistant
     if outcome.blocked or decision is None or chosen is None:
         return PrecheckHint(**labels, blocked=True)
     names = {m.slug: m.display_name for m in catalog.models}
@@ -272,7 +270,7 @@ def _hint(outcome: PrecheckOutcome, catalog: Catalog) -> PrecheckHint:
         assistant_reason=chosen.reason,
         model=names.get(decision.model or "", ""),
         est_credits=decision.est_credits.quantize(CREDIT_PLACES) if decision.model else None,
-        cannot_afford=decision.refusal_code == "insufficient_credits",
+        cannot_afford=decision.refusal_code == RefusalCode.INSUFFICIENT_CREDITS,
         problem=(decision.refusal or "") if decision.model is None else "",
     )
 

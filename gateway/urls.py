@@ -3,10 +3,10 @@ from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import apis as account_apis
+from adminpanel import apis as staff_apis
 from billing import apis as billing_apis
 from chat import apis as chat_apis
 from gateway import views
-from routing import apis as routing_apis
 from usage import apis as usage_apis
 from usage import views as usage_views
 
@@ -15,21 +15,21 @@ api_patterns = [
     path("keys", account_apis.ApiKeyListCreateApi.as_view(), name="api-key-list"),
     path("keys/<int:key_id>/revoke", account_apis.ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
     path("ai/chat", chat_apis.chat_api, name="chat"),
-    path("ai/precheck", routing_apis.PrecheckApi.as_view(), name="precheck"),
-    path("ai/models", routing_apis.ModelListApi.as_view(), name="model-list"),
+    path("ai/precheck", chat_apis.PrecheckApi.as_view(), name="precheck"),
+    path("ai/models", chat_apis.ModelListApi.as_view(), name="model-list"),
     path("usage", usage_apis.UsageSummaryApi.as_view(), name="usage-summary"),
     path(
         "plan-requests", billing_apis.PlanRequestListCreateApi.as_view(), name="plan-request-list"
     ),
-    path("admin/model-calls", usage_apis.ModelCallListApi.as_view(), name="model-call-list"),
+    path("admin/model-calls", staff_apis.ModelCallListApi.as_view(), name="model-call-list"),
     path(
         "admin/models/<int:model_id>/activate",
-        routing_apis.ModelActivateApi.as_view(),
+        staff_apis.ModelActivateApi.as_view(),
         name="model-activate",
     ),
     path(
         "admin/models/<int:model_id>/deactivate",
-        routing_apis.ModelDeactivateApi.as_view(),
+        staff_apis.ModelDeactivateApi.as_view(),
         name="model-deactivate",
     ),
     path("schema", SpectacularAPIView.as_view(), name="schema"),
@@ -45,6 +45,4 @@ urlpatterns = [
     path("chat/", include("chat.urls")),
     path("usage/", include("usage.urls")),
     path("api/", include((api_patterns, "api"))),
-    path("v1/chat/completions", chat_apis.v1_chat_completions, name="v1-chat-completions"),
-    path("v1/models", chat_apis.v1_models, name="v1-models"),
 ]

@@ -2,9 +2,19 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from billing.types import Entitlement
 from routing.errors import InvalidRequest, NotInPlan
-from routing.types import AssistantChoice, Catalog
+from routing.policy import mode_checked, rule_matches
+from routing.types import (
+    AssistantChoice,
+    Catalog,
+    PrecheckInputs,
+    PrecheckOutcome,
+    RouteRequest,
+    RuleInfo,
+)
 
 FALLBACK_FAMILY = "generalist"
 
@@ -39,3 +49,34 @@ def assistant_pick(
         return AssistantChoice(fallback.family, fallback.name, f"no assistant for {task_type}")
     why = f"{natural.name} is not in plan {entitlement.plan_name}; using {fallback.name}"
     return AssistantChoice(fallback.family, fallback.name, why)
+
+
+def assistant_choose(*, outcome: PrecheckOutcome, inputs: PrecheckInputs) -> AssistantChoice:
+    """The family that answers: the caller's pick, a custom-mode rule's, or the task's own."""
+    mode = mode_checked(inputs.mode, inputs.entitlement)
+    rule = None if inputs.assistant else _family_rule(inputs.rules, mode, outcome)
+    return assistant_pick(
+        task_type=outcome.task_type,
+        requested=inputs.assistant or (rule.target_family if rule else None),
+        catalog=inputs.catalog,
+        entitlement=inputs.entitlement,
+    )
+
+
+def _family_rule(rules: Sequence[RuleInfo], mode: str, outcome: PrecheckOutcome) -> RuleInfo | None:
+    """In custom mode, the first matching rule that moves the request to another family."""
+    if mode != "custom":
+        return None
+    probe = RouteRequest(
+        task_type=outcome.task_type,
+        complexity=outcome.complexity,
+        assistant="",
+        input_tokens=outcome.input_tokens,
+        needs_images=outcome.needs_images,
+        language=outcome.language,
+        mode=mode,
+    )
+    for rule in sorted(rules, key=lambda r: (r.organization_id is None, r.order, r.id)):
+        if rule_matches(rule, probe):
+            return rule if rule.target_family else None
+    return None

@@ -10,7 +10,20 @@ from collections.abc import Callable, Sequence
 from decimal import Decimal
 
 from billing.types import Entitlement
-from routing.types import Catalog, Exclusion, ModelInfo, RouteDecision, RouteRequest, RuleInfo
+from routing.errors import InvalidRequest, NotInPlan
+from routing.types import (
+    AssistantChoice,
+    Catalog,
+    Exclusion,
+    ExclusionCode,
+    ModelInfo,
+    PrecheckInputs,
+    PrecheckOutcome,
+    RefusalCode,
+    RouteDecision,
+    RouteRequest,
+    RuleInfo,
+)
 
 MODES = ("auto", "cost", "speed", "quality", "custom")
 # The prior quality a model needs for auto mode to consider it good enough.
@@ -49,7 +62,7 @@ def _quality(model: ModelInfo, task_type: str) -> float:
     return model.quality.get(task_type, 0.5)
 
 
-def _exclusion_reason(
+def _exclusion(
     model: ModelInfo,
     *,
     request: RouteRequest,
@@ -57,24 +70,31 @@ def _exclusion_reason(
     entitlement: Entitlement,
     catalog: Catalog,
     down_providers: frozenset[str],
-) -> str | None:
+) -> Exclusion | None:
+    """Why `model` cannot serve this request, or None when it is a candidate."""
     needed = request.input_tokens + output_tokens
+    code, reason = None, ""
     if not entitlement.allows_model(model.slug):
-        return f"not in plan {entitlement.plan_name}"
-    if model.provider_status in DOWN_STATUSES or model.provider in down_providers:
-        return "provider down"
-    if not model.key_configured:
-        return f"no API key configured ({model.key_env} is not set)"
-    if request.needs_images and not model.supports_images:
-        return "no image input"
-    if model.context_window < needed:
-        return f"context {_k(model.context_window)} < needed {_k(needed)}"
-    if request.mode == "auto" and (model.slug, request.task_type) in catalog.escalations:
-        return f"escalated: poor shadow-audit record on {request.task_type}"
-    credits = entitlement.to_credits(model.raw_cost(request.input_tokens, output_tokens))
-    if credits > entitlement.credits_left:
-        return f"needs ~{credits:.2f} credits, {entitlement.credits_left:.2f} left"
-    return None
+        code, reason = ExclusionCode.NOT_IN_PLAN, f"not in plan {entitlement.plan_name}"
+    elif model.provider_status in DOWN_STATUSES or model.provider in down_providers:
+        code, reason = ExclusionCode.PROVIDER_DOWN, "provider down"
+    elif not model.key_configured:
+        code, reason = ExclusionCode.NO_KEY, f"no API key configured ({model.key_env} is not set)"
+    elif request.needs_images and not model.supports_images:
+        code, reason = ExclusionCode.NO_IMAGES, "no image input"
+    elif model.context_window < needed:
+        code = ExclusionCode.CONTEXT
+        reason = f"context {_k(model.context_window)} < needed {_k(needed)}"
+    elif request.mode == "auto" and (model.slug, request.task_type) in catalog.escalations:
+        code = ExclusionCode.ESCALATED
+        reason = f"escalated: poor shadow-audit record on {request.task_type}"
+    else:
+        # The budget check: a billing rule (Entitlement.affords), applied to every candidate.
+        credits = entitlement.to_credits(model.raw_cost(request.input_tokens, output_tokens))
+        if not entitlement.affords(credits):
+            code = ExclusionCode.OVER_BUDGET
+            reason = f"needs ~{credits:.2f} credits, {entitlement.credits_left:.2f} left"
+    return Exclusion(model.slug, reason, code) if code else None
 
 
 def _ranker(mode: str, request: RouteRequest) -> Callable[[ModelInfo], tuple[object, ...]]:
@@ -107,6 +127,45 @@ MODE_REASONS = {
     "speed": "fastest latency tier, then cheapest",
     "quality": "highest quality prior for {task}",
 }
+
+
+def mode_checked(mode: str | None, entitlement: Entitlement) -> str:
+    """The routing mode to use (auto by default); refuses an unknown one or one not in the plan."""
+    mode = mode or "auto"
+    if mode not in MODES:
+        raise InvalidRequest(
+            f"mode: unknown mode '{mode}'; choose one of {', '.join(MODES)}", {"param": "mode"}
+        )
+    if mode not in entitlement.modes:
+        raise NotInPlan(
+            f"The {mode} routing mode is not in the {entitlement.plan_name} plan.",
+            {"param": "mode"},
+        )
+    return mode
+
+
+def route_request(
+    *, outcome: PrecheckOutcome, assistant: AssistantChoice, inputs: PrecheckInputs
+) -> RouteRequest:
+    """What routing decides on; refuses a prompt (with its context) over the plan's max context."""
+    entitlement = inputs.entitlement
+    input_tokens = outcome.input_tokens + inputs.context_tokens
+    if input_tokens > entitlement.max_context:
+        raise InvalidRequest(
+            f"prompt: about {input_tokens:,} tokens, over the "
+            f"{entitlement.plan_name} plan's max context of {entitlement.max_context:,}",
+            {"param": "prompt"},
+        )
+    return RouteRequest(
+        task_type=outcome.task_type,
+        complexity=outcome.complexity,
+        assistant=assistant.family,
+        input_tokens=input_tokens,
+        needs_images=outcome.needs_images,
+        language=outcome.language,
+        mode=mode_checked(inputs.mode, entitlement),
+        model=inputs.model,
+    )
 
 
 def rule_matches(rule: RuleInfo, request: RouteRequest) -> bool:
@@ -152,7 +211,7 @@ def route_select(
     exclusions: list[Exclusion] = []
     candidates: list[ModelInfo] = []
     for model in catalog.models:
-        reason = _exclusion_reason(
+        excluded = _exclusion(
             model,
             request=request,
             output_tokens=output_tokens,
@@ -160,8 +219,8 @@ def route_select(
             catalog=catalog,
             down_providers=down_providers,
         )
-        if reason:
-            exclusions.append(Exclusion(model.slug, reason))
+        if excluded:
+            exclusions.append(excluded)
         else:
             candidates.append(model)
 
@@ -198,7 +257,7 @@ def _explicit_model(
     chosen = next((m for m in candidates if m.slug == request.model), None)
     if chosen is None:
         why = next((e.reason for e in exclusions if e.model == request.model), None)
-        code = "model_not_found" if why is None else "model_not_allowed"
+        code = RefusalCode.MODEL_NOT_FOUND if why is None else RefusalCode.MODEL_NOT_ALLOWED
         refusal = f"Model '{request.model}' " + (
             f"cannot be used: {why}." if why else "is unknown."
         )
@@ -249,7 +308,8 @@ def _apply_rules(
             if rule.target_model in by_slug:
                 return rule.mode or "auto", by_slug[rule.target_model], label, skipped
             why = excluded.get(rule.target_model, "not an active model")
-            skipped.append(Exclusion(rule.target_model, f"rule #{rule.order} skipped: {why}"))
+            reason = f"rule #{rule.order} skipped: {why}"
+            skipped.append(Exclusion(rule.target_model, reason, ExclusionCode.RULE_SKIPPED))
             continue
         if rule.mode and rule.mode != "custom":
             return rule.mode, None, label, skipped
@@ -276,7 +336,7 @@ def _decision(
         "rule": rule_note,
     }
     if not ranked:
-        budget = any("credits" in e.reason and "left" in e.reason for e in exclusions)
+        budget = any(e.code == ExclusionCode.OVER_BUDGET for e in exclusions)
         refusal = (
             f"Not enough credits: {entitlement.credits_left:.2f} left this period. "
             "Request a bigger plan to continue."
@@ -291,7 +351,7 @@ def _decision(
             est_cost_raw=Decimal(0),
             est_credits=Decimal(0),
             refusal=refusal,
-            refusal_code="insufficient_credits" if budget else "no_route",
+            refusal_code=RefusalCode.INSUFFICIENT_CREDITS if budget else RefusalCode.NO_ROUTE,
             **common,
         )
     chosen = ranked[0]

@@ -1,11 +1,14 @@
 from __future__ import annotations
 
 import os
+from decimal import Decimal
 
 from accounts.models import Organization
 from routing.models import AIModel, Assistant, ConfidenceCell, RoutingRule
 from routing.types import AssistantInfo, Catalog, ModelInfo, RuleInfo
 
+BENCHMARK_MODEL_SLUG = "openai/gpt-4o"
+BENCHMARK_FALLBACK_PRICES = (Decimal("2.50"), Decimal("10.00"))  # gpt-4o's list prices
 # A pair is escalated only on enough evidence; see ConfidenceCell.
 ESCALATION_MIN_SAMPLES = 20
 
@@ -30,6 +33,7 @@ def catalog_get() -> Catalog:
             api_base=m.provider.api_base,
             key_env=m.provider.key_env,
             key_configured=not m.provider.key_env or bool(os.environ.get(m.provider.key_env)),
+            currency=m.currency,
         )
         for m in AIModel.objects.filter(active=True).select_related("provider")
     )
@@ -42,7 +46,23 @@ def catalog_get() -> Catalog:
             escalate=True, samples__gte=ESCALATION_MIN_SAMPLES
         ).values_list("model__slug", "task_type")
     )
-    return Catalog(models=models, assistants=assistants, escalations=escalations)
+    return Catalog(
+        models=models,
+        assistants=assistants,
+        escalations=escalations,
+        benchmark_prices=benchmark_prices(),
+    )
+
+
+def benchmark_prices() -> tuple[Decimal, Decimal]:
+    """(input, output) USD per million tokens of the benchmark model FinOps compares with;
+    gpt-4o's list prices when its catalog row is missing."""
+    row = (
+        AIModel.objects.filter(slug=BENCHMARK_MODEL_SLUG)
+        .values_list("input_cost_per_mtok", "output_cost_per_mtok")
+        .first()
+    )
+    return (row[0], row[1]) if row else BENCHMARK_FALLBACK_PRICES
 
 
 def routing_rule_list(*, org: Organization) -> tuple[RuleInfo, ...]:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from psycopg.types.json import Jsonb
 
 from accounts.models import Organization, User
 from accounts.services import audit_log_record
-from routing.models import AIModel, PromptCheck
-from routing.types import PrecheckOutcome
+from accounts.sql import Sql, sql_run
+from routing.models import AIModel
+from routing.types import RoutePreview
 
 
 def aimodel_set_active(*, model: AIModel, active: bool, actor: User) -> AIModel:
@@ -35,26 +37,57 @@ def aimodel_set_active(*, model: AIModel, active: bool, actor: User) -> AIModel:
     return locked
 
 
+_PROMPT_CHECK_INSERT = """
+INSERT INTO routing_promptcheck (
+    organization_id, user_id, conversation_id, prompt_sha256, task_type, complexity, language,
+    risk_level, risk_categories, blocked, recommended_assistant, cache_outcome, decision, at
+) VALUES (
+    %(org_id)s, %(user_id)s, %(conversation_id)s, %(prompt_sha256)s, %(task_type)s,
+    %(complexity)s, %(language)s, %(risk_level)s, %(risk_categories)s, %(blocked)s,
+    %(recommended_assistant)s, '', %(decision)s, now()
+) RETURNING id
+"""
+
+
+def prompt_check_sql(
+    *, org_id: int, user_id: int | None, preview: RoutePreview, conversation_id: int | None
+) -> Sql:
+    """The PromptCheck row of one precheck: its labels, risk and decision, never the prompt."""
+    outcome, decision = preview.outcome, preview.decision
+    recorded = decision.as_dict(include_raw=True) if decision else {}
+    return Sql(
+        _PROMPT_CHECK_INSERT,
+        {
+            "org_id": org_id,
+            "user_id": user_id,
+            "conversation_id": conversation_id,
+            "prompt_sha256": outcome.prompt_sha256,
+            "task_type": outcome.task_type,
+            "complexity": outcome.complexity,
+            "language": outcome.language,
+            "risk_level": outcome.risk_level,
+            "risk_categories": list(outcome.risk_categories),
+            "blocked": outcome.blocked,
+            "recommended_assistant": preview.assistant.family if preview.assistant else "",
+            "decision": Jsonb({**recorded, "rule_ids": list(outcome.rule_ids)}),
+        },
+    )
+
+
 def prompt_check_record(
     *,
     org: Organization,
     user: User | None,
-    outcome: PrecheckOutcome,
+    preview: RoutePreview,
     conversation_id: int | None = None,
-) -> PromptCheck:
-    """Store the precheck's labels and decision; never the prompt text."""
-    decision = outcome.decision.as_dict(include_raw=True) if outcome.decision else {}
-    return PromptCheck.objects.create(
-        organization=org,
-        user=user,
+) -> int:
+    """Store one precheck's PromptCheck row; returns its id. Never the prompt text."""
+    sql = prompt_check_sql(
+        org_id=org.pk,
+        user_id=user.pk if user else None,
+        preview=preview,
         conversation_id=conversation_id,
-        prompt_sha256=outcome.prompt_sha256,
-        task_type=outcome.task_type,
-        complexity=outcome.complexity,
-        language=outcome.language,
-        risk_level=outcome.risk_level,
-        risk_categories=list(outcome.risk_categories),
-        blocked=outcome.blocked,
-        recommended_assistant=outcome.assistant.family if outcome.assistant else "",
-        decision={**decision, "rule_ids": list(outcome.rule_ids)},
     )
+    row = sql_run(sql)
+    assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
+    return int(row[0])

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
+
+from billing.types import Entitlement
 
 TASK_TYPES = (
     "coding",
@@ -39,6 +43,7 @@ class ModelInfo:
     api_base: str = ""
     key_env: str = ""
     key_configured: bool = True  # False: key_env names a variable that is not set
+    currency: str = "USD"
 
     def raw_cost(self, input_tokens: int, output_tokens: int) -> Decimal:
         cost = self.input_cost_per_mtok * input_tokens + self.output_cost_per_mtok * output_tokens
@@ -71,15 +76,43 @@ class Catalog:
     models: tuple[ModelInfo, ...]  # active models only
     assistants: tuple[AssistantInfo, ...]  # enabled assistants only
     escalations: frozenset[tuple[str, str]] = frozenset()  # (model slug, task type)
+    # USD per million input and output tokens of the benchmark model (gpt-4o by default).
+    benchmark_prices: tuple[Decimal, Decimal] = (Decimal("2.50"), Decimal("10.00"))
 
     def assistant(self, family: str) -> AssistantInfo | None:
         return next((a for a in self.assistants if a.family == family), None)
+
+    def model(self, slug: str) -> ModelInfo | None:
+        return next((m for m in self.models if m.slug == slug), None)
+
+
+class ExclusionCode(StrEnum):
+    """Why a model was not a candidate; the text beside it is for people."""
+
+    NOT_IN_PLAN = "not_in_plan"
+    PROVIDER_DOWN = "provider_down"
+    NO_KEY = "no_key"
+    NO_IMAGES = "no_images"
+    CONTEXT = "context"
+    ESCALATED = "escalated"
+    OVER_BUDGET = "over_budget"
+    RULE_SKIPPED = "rule_skipped"
+
+
+class RefusalCode(StrEnum):
+    """Why a decision has no model to call."""
+
+    INSUFFICIENT_CREDITS = "insufficient_credits"
+    MODEL_NOT_ALLOWED = "model_not_allowed"
+    MODEL_NOT_FOUND = "model_not_found"
+    NO_ROUTE = "no_route"
 
 
 @dataclass(frozen=True)
 class Exclusion:
     model: str
     reason: str
+    code: ExclusionCode
 
 
 @dataclass(frozen=True)
@@ -96,7 +129,7 @@ class RouteDecision:
     est_credits: Decimal
     rule: str | None = None
     refusal: str | None = None  # why nothing can be called (budget, no candidate)
-    refusal_code: str | None = None
+    refusal_code: RefusalCode | None = None
 
     def as_dict(self, *, include_raw: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -111,7 +144,7 @@ class RouteDecision:
             "est_output_tokens": self.output_tokens,
             "est_credits": str(self.est_credits),
             "refusal": self.refusal,
-            "refusal_code": self.refusal_code,
+            "refusal_code": str(self.refusal_code) if self.refusal_code else None,
         }
         if include_raw:
             data["est_cost_raw"] = str(self.est_cost_raw)
@@ -127,6 +160,8 @@ class AssistantChoice:
 
 @dataclass(frozen=True)
 class PrecheckOutcome:
+    """What the precheck found: the prompt's labels and risk; routing comes after it."""
+
     prompt_sha256: str
     task_type: str
     complexity: str
@@ -138,10 +173,34 @@ class PrecheckOutcome:
     rule_ids: tuple[str, ...]
     blocked: bool
     refusal: str | None  # shield or category-filter message when blocked
-    assistant: AssistantChoice | None
-    decision: RouteDecision | None
     shield_us: int = 0
     classifier_us: int = 0
+
+
+@dataclass(frozen=True)
+class PrecheckInputs:
+    """Everything the precheck and routing read for one prompt, built once by the caller so a
+    preview (the chat page's hint, the precheck API) decides exactly as the send will."""
+
+    prompt: str  # the latest user message
+    entitlement: Entitlement  # with the organisation's credits read fresh
+    catalog: Catalog
+    rules: Sequence[RuleInfo] = ()
+    context_tokens: int = 0  # what goes with the prompt: history and system messages
+    assistant: str | None = None  # the caller's pick; None lets routing choose
+    mode: str | None = None
+    model: str | None = None  # an explicit model slug; None routes
+    has_images: bool = False
+    down_providers: frozenset[str] = frozenset()  # breakers in their cool-down
+
+
+@dataclass(frozen=True)
+class RoutePreview:
+    """The precheck and what routing would do with it (no assistant or decision if blocked)."""
+
+    outcome: PrecheckOutcome
+    assistant: AssistantChoice | None
+    decision: RouteDecision | None
 
 
 @dataclass(frozen=True)

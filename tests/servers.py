@@ -1,9 +1,10 @@
-"""Real servers for tests: the provider simulator and the gateway under daphne, as
-subprocesses on free loopback ports."""
+"""Real servers for tests: the provider simulator and the gateway's web process as the
+Procfile starts it, as subprocesses on free loopback ports."""
 
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -16,6 +17,8 @@ from urllib.parse import quote
 import httpx
 import pytest
 
+from gateway.procfile import procfile_command, procfile_env
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -27,12 +30,24 @@ def free_port() -> int:
 
 @contextmanager
 def serve(
-    command: list[str], *, ready_path: str, port: int, log_path: Path, env: Mapping[str, str]
+    command: list[str] | str,
+    *,
+    ready_path: str,
+    port: int,
+    log_path: Path,
+    env: Mapping[str, str],
 ) -> Iterator[str]:
-    """Run `command` until the block ends; yields its base URL once `ready_path` answers."""
+    """Run `command` (a shell line when a string) until the block ends; yields its base URL
+    once `ready_path` answers."""
     log = log_path.open("w")
     process = subprocess.Popen(
-        command, cwd=ROOT, env={**os.environ, **env}, stdout=log, stderr=subprocess.STDOUT
+        command,
+        cwd=ROOT,
+        env=procfile_env(env),
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        shell=isinstance(command, str),
+        start_new_session=True,  # so the whole group (server and workers) can be stopped
     )
     url = f"http://127.0.0.1:{port}"
     try:
@@ -43,12 +58,12 @@ def serve(
                 break
             except httpx.TransportError:
                 if time.monotonic() > deadline or process.poll() is not None:
-                    pytest.fail(f"{command[1]} did not start: {log_path.read_text()}")
+                    pytest.fail(f"{command} did not start: {log_path.read_text()}")
                 time.sleep(0.1)
         yield url
     finally:
-        process.terminate()
-        process.wait(timeout=10)
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(timeout=30)
         log.close()
 
 
@@ -71,10 +86,11 @@ def database_url(settings_dict: Mapping[str, object]) -> str:
 
 
 @contextmanager
-def gateway(log_path: Path, env: Mapping[str, str]) -> Iterator[str]:
-    """The ASGI app under daphne, as `make run` serves it."""
+def gateway(log_path: Path, env: Mapping[str, str], workers: int = 1) -> Iterator[str]:
+    """The web process exactly as the Procfile's `web:` line starts it."""
     port = free_port()
-    daphne = str(Path(sys.executable).with_name("daphne"))
-    command = [daphne, "-b", "127.0.0.1", "-p", str(port), "gateway.asgi:application"]
-    with serve(command, ready_path="/healthz", port=port, log_path=log_path, env=env) as url:
+    env = {**env, "PORT": str(port), "WEB_CONCURRENCY": str(workers)}
+    with serve(
+        procfile_command("web"), ready_path="/healthz", port=port, log_path=log_path, env=env
+    ) as url:
         yield url

@@ -14,12 +14,16 @@ from typing import Any
 from chat.providers.base import (
     CompletionRequest,
     Delta,
+    Finish,
     ProviderError,
     ProviderTarget,
     Timeouts,
     Usage,
 )
-from chat.providers.clients import first_within, json_event, provider_key, sse_data, sse_lines
+from chat.providers.clients import first_within, json_event, provider_key, sse_events
+
+# Anthropic's stop reasons in OpenAI's words.
+_FINISH_REASONS = {"max_tokens": "length", "end_turn": "stop", "stop_sequence": "stop"}
 
 API_VERSION = "2023-06-01"
 DEFAULT_MAX_TOKENS = 1024  # the API requires max_tokens; our requests may leave it out
@@ -41,8 +45,8 @@ _ERROR_KINDS = {
 class AnthropicAdapter:
     def stream(
         self, target: ProviderTarget, request: CompletionRequest, timeouts: Timeouts
-    ) -> AsyncIterator[Delta | Usage]:
-        """Deltas as they arrive, then the Usage from message_start and message_delta."""
+    ) -> AsyncIterator[Delta | Finish]:
+        """Deltas as they arrive, then the stop reason and the usage of message_delta."""
         return first_within(_events(target, request, timeouts), timeouts.first_byte, target)
 
 
@@ -50,12 +54,13 @@ class AnthropicAdapter:
 class _Progress:
     input_tokens: int | None = None
     output_tokens: int | None = None
+    stop_reason: str = ""
     stopped: bool = False
 
 
 async def _events(
     target: ProviderTarget, request: CompletionRequest, timeouts: Timeouts
-) -> AsyncGenerator[Delta | Usage, None]:
+) -> AsyncGenerator[Delta | Finish, None]:
     key = provider_key(target)
     if key is None:
         raise ProviderError(
@@ -67,21 +72,22 @@ async def _events(
     url = f"{target.api_base.rstrip('/')}/v1/messages"
     progress = _Progress()
     body = _body(target, request)
-    async with sse_lines(
+    async with sse_events(
         target, url, headers=headers, body=body, timeouts=timeouts, secret=key
-    ) as lines:
-        async for line in lines:
-            data = sse_data(line)
+    ) as events:
+        async for event in events:
             # After message_stop, read on to the end of the body so the connection is reused.
-            if data is None or progress.stopped:
+            if not event.data or progress.stopped:
                 continue
-            text = _apply(target, json_event(target, data), progress)
+            text = _apply(target, json_event(target, event.data), progress)
             if text:
                 yield Delta(text)
     if not progress.stopped:
         raise ProviderError(f"{target.provider}: stream ended early", kind="bad_response")
+    usage = None
     if progress.input_tokens is not None or progress.output_tokens is not None:
-        yield Usage(progress.input_tokens or 0, progress.output_tokens or 0)
+        usage = Usage(progress.input_tokens or 0, progress.output_tokens or 0)
+    yield Finish(_FINISH_REASONS.get(progress.stop_reason, "stop"), usage)
 
 
 def _body(target: ProviderTarget, request: CompletionRequest) -> dict[str, Any]:
@@ -117,6 +123,8 @@ def _apply(target: ProviderTarget, event: dict[str, Any], progress: _Progress) -
         usage = _object(event.get("usage"))
         if "output_tokens" in usage:
             progress.output_tokens = _count(target, usage["output_tokens"])
+        reason = _object(event.get("delta")).get("stop_reason")
+        progress.stop_reason = reason if isinstance(reason, str) else progress.stop_reason
     elif kind == "message_stop":
         progress.stopped = True
     elif kind == "error":

@@ -1,8 +1,9 @@
 """The one small interface every provider adapter implements.
 
-An adapter turns a `CompletionRequest` into an async stream of `Delta`s followed by at most
-one `Usage` (what the provider reported), and raises `ProviderError` for anything that went
-wrong. Retries, fallback and the circuit breaker live above adapters, in one place.
+An adapter turns a `CompletionRequest` into an async stream of `Delta`s ending with one
+`Finish` (why the answer ended, and the usage the provider reported), and raises
+`ProviderError` for anything that went wrong. Retries, fallback and the circuit breaker
+live above adapters, in one place.
 """
 
 from __future__ import annotations
@@ -48,6 +49,14 @@ class Usage:
 
 
 @dataclass(frozen=True)
+class Finish:
+    """The last item of a stream that completed."""
+
+    reason: str  # "stop", or "length" when max_tokens cut the answer (OpenAI's names)
+    usage: Usage | None  # None when the provider reported no counts
+
+
+@dataclass(frozen=True)
 class Timeouts:
     connect: float = 5.0
     first_byte: float = 30.0  # from sending the request to the first token
@@ -81,4 +90,4 @@ class ProviderError(Exception):
 class Adapter(Protocol):
     def stream(
         self, target: ProviderTarget, request: CompletionRequest, timeouts: Timeouts
-    ) -> AsyncIterator[Delta | Usage]: ...
+    ) -> AsyncIterator[Delta | Finish]: ...

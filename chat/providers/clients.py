@@ -1,4 +1,4 @@
-"""What every adapter shares: pooled HTTP clients, keys, SSE lines and the error mapping.
+"""What every adapter shares: pooled HTTP clients, keys, server-sent events and error mapping.
 
 One `httpx.AsyncClient` per provider (slug + api_base) and per event loop: connections are
 pooled across requests to one provider, and never used from a second loop, which asyncio
@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 
 import httpx
 from django.utils import timezone
+from httpx_sse import EventSource, ServerSentEvent
 
 from chat.providers.base import Adapter, ProviderError, ProviderTarget, Timeouts
 
@@ -118,7 +119,7 @@ def adapter_for(target: ProviderTarget) -> Adapter:
 
 
 @asynccontextmanager
-async def sse_lines(
+async def sse_events(
     target: ProviderTarget,
     url: str,
     *,
@@ -126,8 +127,8 @@ async def sse_lines(
     body: dict[str, Any],
     timeouts: Timeouts,
     secret: str | None,
-) -> AsyncIterator[AsyncIterator[str]]:
-    """POST `body` and give the lines of a successful response.
+) -> AsyncIterator[AsyncIterator[ServerSentEvent]]:
+    """POST `body` and give the server-sent events of a successful response (httpx-sse).
 
     Any HTTP status >= 300 and any transport failure, including one raised while the caller
     reads the lines, leaves as a ProviderError. `secret` is kept out of every message.
@@ -141,7 +142,7 @@ async def sse_lines(
             if response.status_code >= 300:
                 raise await _status_error(target, response, secret)
             started = True
-            yield response.aiter_lines()
+            yield EventSource(response).aiter_sse()
     except httpx.RequestError as error:
         raise _transport_error(target, error, started=started) from error
 
@@ -237,16 +238,6 @@ def _finite(value: str | None) -> float | None:
     except ValueError:
         return None
     return number if number is not None and math.isfinite(number) else None
-
-
-def sse_data(line: str) -> str | None:
-    """The payload of an SSE `data:` line; None for event names, comments and blank lines.
-
-    Both APIs put each event's JSON on a single data line, so lines are read one by one.
-    """
-    if not line.startswith("data:"):
-        return None
-    return line[5:].removeprefix(" ")
 
 
 def json_event(target: ProviderTarget, data: str) -> dict[str, Any]:

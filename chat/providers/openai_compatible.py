@@ -12,55 +12,54 @@ from typing import Any
 from chat.providers.base import (
     CompletionRequest,
     Delta,
+    Finish,
     ProviderError,
     ProviderTarget,
     Timeouts,
     Usage,
 )
-from chat.providers.clients import first_within, json_event, provider_key, sse_data, sse_lines
+from chat.providers.clients import first_within, json_event, provider_key, sse_events
 
 
 class OpenAICompatibleAdapter:
     def stream(
         self, target: ProviderTarget, request: CompletionRequest, timeouts: Timeouts
-    ) -> AsyncIterator[Delta | Usage]:
-        """Deltas as they arrive, then the provider's Usage if it sent one."""
+    ) -> AsyncIterator[Delta | Finish]:
+        """Deltas as they arrive, then why the answer ended and the provider's usage."""
         return first_within(_events(target, request, timeouts), timeouts.first_byte, target)
 
 
 async def _events(
     target: ProviderTarget, request: CompletionRequest, timeouts: Timeouts
-) -> AsyncGenerator[Delta | Usage, None]:
+) -> AsyncGenerator[Delta | Finish, None]:
     key = provider_key(target)
     headers = {"accept": "text/event-stream"}
     if key:
         headers["authorization"] = f"Bearer {key}"
     url = f"{target.api_base.rstrip('/')}/chat/completions"
     usage: Usage | None = None
-    finished = done = False
+    reason, done = "", False
     body = _body(target, request)
-    async with sse_lines(
+    async with sse_events(
         target, url, headers=headers, body=body, timeouts=timeouts, secret=key
-    ) as lines:
-        async for line in lines:
-            data = sse_data(line)
+    ) as events:
+        async for event in events:
             # After [DONE], read on to the end of the body so the connection can be reused.
-            if data is None or done:
+            if done or not event.data:
                 continue
-            if data == "[DONE]":
-                finished = done = True
+            if event.data == "[DONE]":
+                reason, done = reason or "stop", True
                 continue
-            chunk = json_event(target, data)
+            chunk = json_event(target, event.data)
             _raise_stream_error(target, chunk)
             usage = _usage(target, chunk.get("usage")) or usage
-            text, stopped = _choice(chunk)
-            finished = finished or stopped
+            text, finish_reason = _choice(chunk)
+            reason = finish_reason or reason
             if text:
                 yield Delta(text)
-    if not finished:
+    if not reason:
         raise ProviderError(f"{target.provider}: stream ended early", kind="bad_response")
-    if usage is not None:
-        yield usage
+    yield Finish(reason, usage)
 
 
 def _body(target: ProviderTarget, request: CompletionRequest) -> dict[str, Any]:
@@ -78,14 +77,16 @@ def _body(target: ProviderTarget, request: CompletionRequest) -> dict[str, Any]:
     return body
 
 
-def _choice(chunk: dict[str, Any]) -> tuple[str, bool]:
-    """(text, finished) from the first choice; the usage chunk has no choices."""
+def _choice(chunk: dict[str, Any]) -> tuple[str, str]:
+    """(text, finish reason or "") from the first choice; the usage chunk has no choices."""
     choices = chunk.get("choices")
     if not isinstance(choices, list) or not choices or not isinstance(choices[0], dict):
-        return "", False
+        return "", ""
     delta = choices[0].get("delta")
     content = delta.get("content") if isinstance(delta, dict) else None
-    return (content if isinstance(content, str) else ""), bool(choices[0].get("finish_reason"))
+    reason = choices[0].get("finish_reason")
+    text = content if isinstance(content, str) else ""
+    return text, (reason if isinstance(reason, str) else "")
 
 
 def _usage(target: ProviderTarget, data: Any) -> Usage | None:

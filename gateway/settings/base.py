@@ -61,6 +61,10 @@ def database_config() -> dict[str, Any]:
     return config
 
 
+# The chat path's async connections (chat/db.py), a pool of their own per web process.
+HOT_DB_POOL_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
+
+
 def redis_url() -> str:
     url = os.environ.get("REDIS_URL", "").strip() or embedded.redis_url()
     if not url.startswith(("redis://", "rediss://", "unix://")):
@@ -76,7 +80,6 @@ SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
 SIMULATOR_URL = os.environ.get("SIMULATOR_URL", "http://127.0.0.1:8100/v1")
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -242,6 +245,8 @@ def env_float(name: str, default: float) -> float:
 
 # The chat path: deadlines, provider timeouts, circuit breaker, catalog cache.
 CHAT_DEADLINE_SECONDS = env_int("CHAT_DEADLINE_SECONDS", 120)
+# A non-streaming answer comes back whole, so its client waits for all of it: a shorter limit.
+CHAT_WHOLE_ANSWER_DEADLINE_SECONDS = env_int("CHAT_WHOLE_ANSWER_DEADLINE_SECONDS", 60)
 PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0)
 PROVIDER_FIRST_BYTE_TIMEOUT = env_float("PROVIDER_FIRST_BYTE_TIMEOUT", 30.0)
 PROVIDER_CHUNK_TIMEOUT = env_float("PROVIDER_CHUNK_TIMEOUT", 30.0)

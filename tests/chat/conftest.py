@@ -47,7 +47,7 @@ def gateway_url(
     django_db_setup: None, simulator_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
     env = {**LIVE_SETTINGS, "DATABASE_URL": database_url(connection.settings_dict)}
-    with gateway(tmp_path_factory.mktemp("gateway") / "daphne.log", env) as url:
+    with gateway(tmp_path_factory.mktemp("gateway") / "web.log", env) as url:
         yield url
 
 

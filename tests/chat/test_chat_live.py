@@ -412,7 +412,7 @@ def test_no_key_or_prompt_in_logs_or_error_bodies(live: Live, tmp_path_factory) 
         timeout=20,
     ).text
 
-    logs = "".join(p.read_text() for p in tmp_path_factory.getbasetemp().rglob("daphne.log"))
+    logs = "".join(p.read_text() for p in tmp_path_factory.getbasetemp().rglob("web.log"))
     errors = " ".join(c.error for c in calls(live))
     for text in (logs, refused, errors, body.split("event: precheck")[0]):
         assert secret_prompt not in text

@@ -18,6 +18,7 @@ from chat.providers.base import (
     ChatMessage,
     CompletionRequest,
     Delta,
+    Finish,
     ProviderError,
     ProviderTarget,
     Timeouts,
@@ -96,11 +97,13 @@ def anthropic_target(
 async def collect(
     target: ProviderTarget, request: CompletionRequest = ASK, timeouts: Timeouts = QUICK
 ) -> tuple[list[Delta], list[Usage]]:
+    """The deltas, and the usage the stream's Finish reported (a list: empty or one)."""
     deltas: list[Delta] = []
-    usages: list[Usage] = []
+    finishes: list[Finish] = []
     async for event in adapter_for(target).stream(target, request, timeouts):
-        (deltas if isinstance(event, Delta) else usages).append(event)  # type: ignore[arg-type]
-    return deltas, usages
+        (deltas if isinstance(event, Delta) else finishes).append(event)  # type: ignore[arg-type]
+    assert len(finishes) == 1 and isinstance(finishes[0], Finish)
+    return deltas, [finishes[0].usage] if finishes[0].usage else []
 
 
 async def failure(
@@ -193,7 +196,7 @@ async def test_silence_between_chunks_times_out(sim: httpx.Client) -> None:
 async def test_cut_stream_is_a_bad_response_after_its_deltas(sim: httpx.Client) -> None:
     configure(sim, {"cut": {"cut_after": 3}})
     target = openai_target(str(sim.base_url), "cut")
-    deltas: list[Delta | Usage] = []
+    deltas: list[Delta | Finish] = []
 
     with pytest.raises(ProviderError) as caught:
         async for event in adapter_for(target).stream(target, ASK, QUICK):

@@ -45,7 +45,7 @@ def test_sign_up_chat_and_watch_the_answer_stream_in(page: Page, live: Live) -> 
     page.fill("input[name=password1]", "a-long-Passphrase-42")
     page.fill("input[name=password2]", "a-long-Passphrase-42")
     page.locator("form button[type=submit]").click()
-    page.get_by_role("link", name="Chat").click()
+    page.get_by_role("link", name="Chat", exact=True).click()
     expect(page.get_by_test_id("demo-banner")).to_contain_text(
         "Replies come from the built-in simulator: no provider key is set"
     )

@@ -18,7 +18,7 @@ def daphne_url(tmp_path: Path) -> Iterator[str]:
         "DATABASE_URL": database_url(connection.settings_dict),
         "DJANGO_SETTINGS_MODULE": "gateway.settings.base",
     }
-    with gateway(tmp_path / "daphne.log", env) as url:
+    with gateway(tmp_path / "web.log", env) as url:
         yield url
 
 

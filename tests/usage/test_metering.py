@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import timedelta
 from decimal import Decimal
 from typing import Any
@@ -16,9 +16,10 @@ from django.utils import timezone
 
 from accounts.models import AuditLog, User
 from billing.models import CreditLedger, LedgerKind
-from billing.pricing import BENCHMARK_MODEL_SLUG, benchmark_prices, price_call
+from billing.pricing import price_call
 from billing.selectors import credit_balance, entitlement_get
 from routing.models import AIModel
+from routing.selectors import BENCHMARK_MODEL_SLUG, benchmark_prices
 from tests.accounts.factories import UserFactory
 from tests.concurrency import run_together
 from tests.conftest import Tenant, make_tenant
@@ -106,13 +107,6 @@ def billed_sets(tenant: Tenant) -> tuple[int, int, int]:
     )
 
 
-@pytest.fixture
-def fresh_benchmark() -> Iterator[None]:
-    benchmark_prices.cache_clear()
-    yield
-    benchmark_prices.cache_clear()
-
-
 # Pricing ---------------------------------------------------------------------------------
 
 
@@ -162,7 +156,7 @@ def test_price_call_refuses_floats_and_negative_tokens() -> None:
         price_call(input_tokens=-1, output_tokens=1, multiplier=Decimal(1), **prices)
 
 
-def test_benchmark_prices_come_from_the_gpt_4o_row(fresh_benchmark: None) -> None:
+def test_benchmark_prices_come_from_the_gpt_4o_row() -> None:
     AIModel.objects.filter(slug=BENCHMARK_MODEL_SLUG).update(
         input_cost_per_mtok=Decimal("3"), output_cost_per_mtok=Decimal("12")
     )
@@ -170,7 +164,7 @@ def test_benchmark_prices_come_from_the_gpt_4o_row(fresh_benchmark: None) -> Non
     assert benchmark_prices() == (Decimal("3"), Decimal("12"))
 
 
-def test_benchmark_prices_fall_back_to_gpt_4o_list_prices(fresh_benchmark: None) -> None:
+def test_benchmark_prices_fall_back_to_gpt_4o_list_prices() -> None:
     AIModel.objects.filter(slug=BENCHMARK_MODEL_SLUG).update(slug="openai/gpt-4o-renamed")
 
     assert benchmark_prices() == (Decimal("2.50"), Decimal("10.00"))

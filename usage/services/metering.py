@@ -1,9 +1,11 @@
 """Metering: one ModelCall per provider attempt, one usage/cost/ledger set per billed request.
 
-Every write is a short `transaction.atomic()` block; nothing here waits on a provider. The
-unique (organization, request_id) of UsageRecord is the idempotency key: whoever finishes a
-request first (the stream's `finally`, a retry, the reconciler) bills it, everyone after gets
-the same bill back with `created=False`.
+Every write is a hand-written statement built here (the chat path sends them on its async
+connection, several to a round trip; the functions below run them on Django's connection for
+tasks and tests), and every transaction is short: nothing here waits on a provider. The unique
+(organization, request_id) of UsageRecord is the idempotency key: whoever finishes a request
+first (the stream's `finally`, a retry, the reconciler) bills it, everyone after gets the same
+bill back with `created=False`.
 """
 
 from __future__ import annotations
@@ -17,14 +19,17 @@ from decimal import Decimal
 from typing import Any
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
+from psycopg.types.json import Jsonb
 
 from accounts.models import ApiKey, Organization, User
-from billing.models import CreditLedger, LedgerKind
-from billing.pricing import benchmark_prices, price_call
-from usage.models import CallStatus, CostRecord, ModelCall, UsageRecord
+from accounts.sql import Sql, sql_run
+from billing.ledger import ledger_usage_debit_sql
+from billing.pricing import CallCost, price_call
+from routing.selectors import benchmark_prices
+from usage.models import CallStatus, ModelCall, UsageRecord
 from usage.services.abuse import abuse_record_high_cost_call
 
 logger = logging.getLogger(__name__)
@@ -57,7 +62,9 @@ class BilledUsage:
 
 
 @dataclass(frozen=True)
-class _Outcome:
+class CallOutcome:
+    """How one attempt ended, as its ModelCall records it."""
+
     status: str
     input_tokens: int
     output_tokens: int
@@ -65,6 +72,234 @@ class _Outcome:
     ttft_ms: int | None
     incomplete: bool
     finished_at: datetime
+
+    def __post_init__(self) -> None:
+        if self.status not in FINAL_STATUSES:
+            raise ValueError(
+                f"A finished call is succeeded, failed or cancelled, not {self.status!r}"
+            )
+        if self.input_tokens < 0 or self.output_tokens < 0:
+            raise ValueError("Token counts are not negative")
+
+    @property
+    def billable(self) -> bool:
+        """Billed when the customer saw tokens, or the provider finished (even with none)."""
+        return self.output_tokens > 0 or self.status == CallStatus.SUCCEEDED
+
+
+@dataclass(frozen=True)
+class CallPrices:
+    """What a call's tokens cost: its model's prices and the multiplier it was priced at."""
+
+    input_cost_per_mtok: Decimal
+    output_cost_per_mtok: Decimal
+    multiplier: Decimal
+    currency: str
+    benchmark: tuple[Decimal, Decimal]
+
+    def cost(self, outcome: CallOutcome) -> CallCost:
+        return price_call(
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
+            input_cost_per_mtok=self.input_cost_per_mtok,
+            output_cost_per_mtok=self.output_cost_per_mtok,
+            multiplier=self.multiplier,
+            benchmark_input_per_mtok=self.benchmark[0],
+            benchmark_output_per_mtok=self.benchmark[1],
+        )
+
+
+# Statements ------------------------------------------------------------------------------
+
+_OPEN = """
+INSERT INTO usage_modelcall (
+    organization_id, user_id, api_key_id, conversation_id, request_id, attempt, fallback_of_id,
+    provider_id, model_id, assistant_family, task_type, route_reasons, display_multiplier,
+    status, error, input_tokens, output_tokens, deadline_at, at
+) VALUES (
+    %(org_id)s, %(user_id)s, %(api_key_id)s, %(conversation_id)s, %(request_id)s, %(attempt)s,
+    %(fallback_of_id)s, %(provider_id)s, %(model_id)s, %(assistant_family)s, %(task_type)s,
+    %(route_reasons)s, %(display_multiplier)s, 'pending', '', 0, 0, %(deadline_at)s, now()
+) RETURNING id
+"""
+_STREAMING = """
+UPDATE usage_modelcall SET status = 'streaming'
+WHERE id = %(call_id)s AND organization_id = %(org_id)s AND status = 'pending'
+RETURNING id
+"""
+# The count only grows, so a late or reordered update never lowers what the reconciler bills.
+_PROGRESS = """
+UPDATE usage_modelcall
+SET output_tokens = %(output_tokens)s, input_tokens = coalesce(%(input_tokens)s, input_tokens)
+WHERE id = %(call_id)s AND organization_id = %(org_id)s
+  AND status IN ('pending', 'streaming') AND output_tokens <= %(output_tokens)s
+"""
+# Only an open call with no recorded output: a late report never overwrites a finished call.
+_FAIL = """
+UPDATE usage_modelcall
+SET status = %(status)s, error = %(error)s, latency_ms = %(latency_ms)s, finished_at = %(now)s
+WHERE id = %(call_id)s AND organization_id = %(org_id)s
+  AND status IN ('pending', 'streaming') AND output_tokens = 0
+RETURNING id
+"""
+_LOCK = """
+SELECT id FROM usage_modelcall
+WHERE id = %(call_id)s AND organization_id = %(org_id)s AND request_id = %(request_id)s
+FOR UPDATE
+"""
+# Run after _LOCK in the same transaction, so its snapshot sees any bill committed meanwhile.
+# A billed request is final; until then the latest report wins (a late real result replaces
+# a reconciler's guess). The usage row's unique (organization, request_id) lets exactly one
+# attempt of a request bill, even when several finish at once.
+_BILL = """
+WITH billed AS (
+    SELECT id FROM usage_usagerecord
+    WHERE organization_id = %(org_id)s AND request_id = %(request_id)s
+),
+recorded AS (
+    UPDATE usage_modelcall
+    SET status = %(status)s, input_tokens = %(input_tokens)s, output_tokens = %(output_tokens)s,
+        latency_ms = %(latency_ms)s, ttft_ms = %(ttft_ms)s, finished_at = %(now)s
+    WHERE id = %(call_id)s AND (finished_at IS NULL OR NOT EXISTS (SELECT 1 FROM billed))
+    RETURNING id, user_id
+),
+usage AS (
+    INSERT INTO usage_usagerecord (
+        organization_id, user_id, model_call_id, request_id, type, quantity, display_units, at
+    )
+    SELECT %(org_id)s, user_id, id, %(request_id)s, 'tokens', %(quantity)s, %(display_cost)s,
+           %(now)s
+    FROM recorded WHERE %(billable)s AND NOT EXISTS (SELECT 1 FROM billed)
+    ON CONFLICT (organization_id, request_id) DO NOTHING
+    RETURNING id, user_id
+),
+cost AS (
+    INSERT INTO usage_costrecord (
+        organization_id, model_call_id, raw_cost, display_cost, multiplier, benchmark_cost,
+        currency, at
+    )
+    SELECT %(org_id)s, %(call_id)s, %(raw_cost)s, %(display_cost)s, %(multiplier)s,
+           %(benchmark_cost)s, %(currency)s, %(now)s
+    FROM usage
+)
+SELECT (SELECT id FROM usage), (SELECT user_id FROM usage)
+"""
+
+
+def model_call_open_sql(
+    *,
+    org_id: int,
+    user_id: int | None,
+    api_key_id: int | None,
+    conversation_id: int | None,
+    request_id: str,
+    attempt: int,
+    fallback_of_id: int | None,
+    provider_id: int,
+    model_id: int,
+    assistant_family: str,
+    task_type: str,
+    route_reasons: Sequence[Any],  # JSON-serialisable: why chosen, why others were not
+    deadline_at: datetime,
+    display_multiplier: Decimal,
+) -> Sql:
+    """Open one provider attempt as pending; it returns the call's id. Reusing (request_id,
+    attempt) fails on the unique constraint."""
+    if not request_id or len(request_id) > 64:
+        raise ValueError("request_id must be 1 to 64 characters")
+    if attempt < 1:
+        raise ValueError("attempts are numbered from 1")
+    if not isinstance(display_multiplier, Decimal) or display_multiplier <= 0:
+        raise TypeError("The display multiplier is a positive Decimal, never a float")
+    return Sql(
+        _OPEN,
+        {
+            "org_id": org_id,
+            "user_id": user_id,
+            "api_key_id": api_key_id,
+            "conversation_id": conversation_id,
+            "request_id": request_id,
+            "attempt": attempt,
+            "fallback_of_id": fallback_of_id,
+            "provider_id": provider_id,
+            "model_id": model_id,
+            "assistant_family": assistant_family,
+            "task_type": task_type,
+            "route_reasons": Jsonb(list(route_reasons)),
+            "display_multiplier": display_multiplier,
+            "deadline_at": deadline_at,
+        },
+    )
+
+
+def model_call_streaming_sql(*, org_id: int, call_id: int) -> Sql:
+    """pending -> streaming (the first token went out); returns a row only if it changed."""
+    return Sql(_STREAMING, {"org_id": org_id, "call_id": call_id})
+
+
+def model_call_progress_sql(
+    *, org_id: int, call_id: int, output_tokens: int, input_tokens: int | None = None
+) -> Sql:
+    """The running token estimate of an open call: what the reconciler bills if it must."""
+    params = {"org_id": org_id, "call_id": call_id, "output_tokens": output_tokens}
+    return Sql(_PROGRESS, params | {"input_tokens": input_tokens})
+
+
+def model_call_fail_sql(
+    *, org_id: int, call_id: int, error: str, status: str, latency_ms: int | None, now: datetime
+) -> Sql:
+    """Close an attempt that delivered no tokens; returns a row only if it closed it."""
+    if status not in (CallStatus.FAILED, CallStatus.CANCELLED):
+        raise ValueError(f"model_call_fail takes failed or cancelled, not {status!r}")
+    params = {"org_id": org_id, "call_id": call_id, "status": status, "now": now}
+    return Sql(_FAIL, params | {"error": error_redact(error), "latency_ms": latency_ms})
+
+
+def model_call_bill_sql(
+    *,
+    org_id: int,
+    call_id: int,
+    request_id: str,
+    outcome: CallOutcome,
+    cost: CallCost | None,
+    currency: str,
+) -> tuple[Sql, Sql]:
+    """(lock, bill): run in this order in one transaction. The bill returns (usage record id,
+    user id) when this call was billed now, and (None, None) when it was not; then debit the
+    ledger with `ledger_usage_debit_sql` in the same transaction. `cost` is None when the
+    outcome is not billable."""
+    call = {"org_id": org_id, "call_id": call_id, "request_id": request_id}
+    priced = cost or CallCost(Decimal(0), Decimal(0), Decimal(1), Decimal(0))
+    bill = call | {
+        "status": outcome.status,
+        "input_tokens": outcome.input_tokens,
+        "output_tokens": outcome.output_tokens,
+        "latency_ms": outcome.latency_ms,
+        "ttft_ms": outcome.ttft_ms,
+        "now": outcome.finished_at,
+        "billable": cost is not None and outcome.billable,
+        "quantity": outcome.input_tokens + outcome.output_tokens,
+        "raw_cost": priced.raw_cost,
+        "display_cost": priced.display_cost,
+        "multiplier": priced.multiplier,
+        "benchmark_cost": priced.benchmark_cost,
+        "currency": currency,
+    }
+    return Sql(_LOCK, call), Sql(_BILL, bill)
+
+
+def usage_debit_sql(
+    *, org_id: int, user_id: int | None, call_id: int, request_id: str, model_slug: str,
+    display_cost: Decimal, incomplete: bool,
+) -> Sql:  # fmt: skip
+    """The ledger debit of a call billed now (billing owns the statement)."""
+    note = f"{model_slug} {request_id}{' (incomplete)' if incomplete else ''}"
+    return ledger_usage_debit_sql(
+        org_id=org_id, user_id=user_id, credits=display_cost, model_call_id=call_id, note=note
+    )
+
+
+# Services on Django's connection (tasks, admin, tests) -----------------------------------
 
 
 def model_call_start(
@@ -80,7 +315,7 @@ def model_call_start(
     model_id: int,
     assistant_family: str,
     task_type: str,
-    route_reasons: Sequence[Any],  # JSON-serialisable: why chosen, why others were not
+    route_reasons: Sequence[Any],
     deadline_at: datetime | None,
     display_multiplier: Decimal,
 ) -> ModelCall:
@@ -89,58 +324,49 @@ def model_call_start(
     Every call gets a deadline (a default when none is given) so the reconciler can always
     close it if the worker dies.
     """
-    if not request_id or len(request_id) > 64:
-        raise ValueError("request_id must be 1 to 64 characters")
-    if attempt < 1:
-        raise ValueError("attempts are numbered from 1")
-    if not isinstance(display_multiplier, Decimal) or display_multiplier <= 0:
-        raise TypeError("The display multiplier is a positive Decimal, never a float")
     if api_key is not None and api_key.organization_id != org.pk:
         raise ValueError("the API key belongs to another organisation")
     if deadline_at is None:
-        seconds = settings.MODEL_CALL_DEADLINE_SECONDS
-        deadline_at = timezone.now() + timedelta(seconds=seconds)
-    return ModelCall.objects.create(
-        organization=org,
-        user=user,
-        api_key=api_key,
-        conversation_id=conversation_id,
-        request_id=request_id,
-        attempt=attempt,
-        fallback_of_id=fallback_of_id,
-        provider_id=provider_id,
-        model_id=model_id,
-        assistant_family=assistant_family,
-        display_multiplier=display_multiplier,
-        task_type=task_type,
-        route_reasons=list(route_reasons),
-        status=CallStatus.PENDING,
-        deadline_at=deadline_at,
+        deadline_at = timezone.now() + timedelta(seconds=settings.MODEL_CALL_DEADLINE_SECONDS)
+    row = sql_run(
+        model_call_open_sql(
+            org_id=org.pk,
+            user_id=user.pk if user else None,
+            api_key_id=api_key.pk if api_key else None,
+            conversation_id=conversation_id,
+            request_id=request_id,
+            attempt=attempt,
+            fallback_of_id=fallback_of_id,
+            provider_id=provider_id,
+            model_id=model_id,
+            assistant_family=assistant_family,
+            task_type=task_type,
+            route_reasons=route_reasons,
+            deadline_at=deadline_at,
+            display_multiplier=display_multiplier,
+        )
     )
+    assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
+    return ModelCall.objects.get(pk=row[0])
 
 
 def model_call_mark_streaming(*, call_id: int) -> bool:
     """pending -> streaming with one conditional UPDATE; False when the call was not pending."""
-    return bool(
-        ModelCall.objects.filter(pk=call_id, status=CallStatus.PENDING).update(
-            status=CallStatus.STREAMING
-        )
-    )
+    return sql_run(model_call_streaming_sql(org_id=_org_of(call_id), call_id=call_id)) is not None
 
 
 def model_call_update_progress(
     *, call_id: int, output_tokens: int, input_tokens: int | None = None
 ) -> None:
-    """Store the running token estimate of an open call: one UPDATE, no lock, no billing.
-
-    The count only grows, so a late or reordered update never lowers what the reconciler bills.
-    """
-    fields: dict[str, int] = {"output_tokens": output_tokens}
-    if input_tokens is not None:
-        fields["input_tokens"] = input_tokens
-    ModelCall.objects.filter(
-        pk=call_id, status__in=OPEN_STATUSES, output_tokens__lte=output_tokens
-    ).update(**fields)
+    """Store the running token estimate of an open call: one UPDATE, no lock, no billing."""
+    sql_run(
+        model_call_progress_sql(
+            org_id=_org_of(call_id),
+            call_id=call_id,
+            output_tokens=output_tokens,
+            input_tokens=input_tokens,
+        )
+    )
 
 
 def model_call_fail(
@@ -153,34 +379,50 @@ def model_call_fail(
 ) -> None:
     """Close an attempt that delivered no tokens (failed or cancelled); never bills.
 
-    Only an open call with no recorded output changes, so a late report cannot overwrite a
-    finished call. If progress shows tokens were delivered after all, they are billed as an
-    incomplete answer, because the customer has seen them.
+    If progress shows tokens were delivered after all, they are billed as an incomplete
+    answer, because the customer has seen them.
     """
-    if status not in (CallStatus.FAILED, CallStatus.CANCELLED):
-        raise ValueError(f"model_call_fail takes failed or cancelled, not {status!r}")
     now = now or timezone.now()
-    redacted = error_redact(error)
-    changed = ModelCall.objects.filter(
-        pk=call_id, status__in=OPEN_STATUSES, output_tokens=0
-    ).update(status=status, error=redacted, latency_ms=latency_ms, finished_at=now)
-    if changed:
-        return
     call = ModelCall.objects.select_related("organization").get(pk=call_id)
-    if call.status in OPEN_STATUSES and call.output_tokens > 0:
-        ModelCall.objects.filter(pk=call_id).update(error=redacted)
-        model_call_finish(
-            org=call.organization,
-            call_id=call.pk,
-            request_id=call.request_id,
-            status=status,
-            input_tokens=call.input_tokens,
-            output_tokens=call.output_tokens,
-            latency_ms=latency_ms,
-            ttft_ms=call.ttft_ms,
-            incomplete=True,
-            now=now,
-        )
+    sql = model_call_fail_sql(
+        org_id=call.organization_id,
+        call_id=call_id,
+        error=error,
+        status=status,
+        latency_ms=latency_ms,
+        now=now,
+    )
+    if sql_run(sql) is None:
+        model_call_fail_delivered(call=call, error=error, status=status, latency_ms=latency_ms)
+
+
+def model_call_fail_delivered_by_id(*, call_id: int, error: str, latency_ms: int | None) -> None:
+    """`model_call_fail_delivered` for the chat path, which knows only the call's id."""
+    call = ModelCall.objects.select_related("organization").get(pk=call_id)
+    model_call_fail_delivered(
+        call=call, error=error, status=CallStatus.FAILED, latency_ms=latency_ms
+    )
+
+
+def model_call_fail_delivered(
+    *, call: ModelCall, error: str, status: str, latency_ms: int | None
+) -> None:
+    """A failure reported for a call whose progress shows delivered tokens: bill those."""
+    call.refresh_from_db()
+    if call.status not in OPEN_STATUSES or call.output_tokens == 0:
+        return  # already finished: a late report changes nothing
+    ModelCall.objects.filter(pk=call.pk).update(error=error_redact(error))
+    model_call_finish(
+        org=call.organization,
+        call_id=call.pk,
+        request_id=call.request_id,
+        status=status,
+        input_tokens=call.input_tokens,
+        output_tokens=call.output_tokens,
+        latency_ms=latency_ms,
+        ttft_ms=call.ttft_ms,
+        incomplete=True,
+    )
 
 
 def model_call_finish(
@@ -198,16 +440,13 @@ def model_call_finish(
 ) -> BilledUsage | None:
     """Record an attempt's outcome and bill it at most once per (org, request_id).
 
-    One atomic block with the call row locked. Billed when output_tokens > 0 or the call
-    succeeded: one UsageRecord, one CostRecord and one usage ledger row. A request already
-    billed (retry, other attempt, reconciler) writes nothing and returns created=False; None
-    means nothing was billable. Safe to call concurrently for the same request.
+    One transaction with the call row locked, priced at the call's model and multiplier.
+    Billed when output_tokens > 0 or the call succeeded: one UsageRecord, one CostRecord and
+    one usage ledger row. A request already billed (retry, other attempt, reconciler) writes
+    nothing and returns created=False; None means nothing was billable. Safe to call
+    concurrently for the same request.
     """
-    if status not in FINAL_STATUSES:
-        raise ValueError(f"A finished call is succeeded, failed or cancelled, not {status!r}")
-    if input_tokens < 0 or output_tokens < 0:
-        raise ValueError("Token counts are not negative")
-    outcome = _Outcome(
+    outcome = CallOutcome(
         status=status,
         input_tokens=input_tokens,
         output_tokens=output_tokens,
@@ -216,9 +455,83 @@ def model_call_finish(
         incomplete=incomplete,
         finished_at=now or timezone.now(),
     )
+    call = ModelCall.objects.for_org(org).select_related("model").get(pk=call_id)
+    prices = CallPrices(
+        input_cost_per_mtok=call.model.input_cost_per_mtok,
+        output_cost_per_mtok=call.model.output_cost_per_mtok,
+        multiplier=call.display_multiplier,
+        currency=call.model.currency,
+        benchmark=benchmark_prices(),
+    )
     with transaction.atomic():
-        call = _call_lock(org=org, call_id=call_id, request_id=request_id)
-        return _call_finalise(call=call, outcome=outcome)
+        billed = _bill(call=call, request_id=request_id, outcome=outcome, prices=prices)
+    if billed is not None and billed.created:
+        transaction.on_commit(
+            lambda: abuse_record_high_cost_call(
+                org=org, user_id=call.user_id, display_cost=billed.display_cost
+            ),
+            robust=True,  # a Redis hiccup must not turn a billed answer into an error
+        )
+    return billed
+
+
+def _bill(
+    *, call: ModelCall, request_id: str, outcome: CallOutcome, prices: CallPrices
+) -> BilledUsage | None:
+    cost = prices.cost(outcome) if outcome.billable else None
+    lock, bill = model_call_bill_sql(
+        org_id=call.organization_id,
+        call_id=call.pk,
+        request_id=request_id,
+        outcome=outcome,
+        cost=cost,
+        currency=prices.currency,
+    )
+    if sql_run(lock) is None:
+        raise ModelCall.DoesNotExist(f"No call {call.pk} for request {request_id}")
+    row = sql_run(bill)
+    usage_id, user_id = row if row else (None, None)
+    if usage_id is None or cost is None:
+        return usage_billed(org_id=call.organization_id, request_id=request_id)
+    sql_run(
+        usage_debit_sql(
+            org_id=call.organization_id,
+            user_id=user_id,
+            call_id=call.pk,
+            request_id=request_id,
+            model_slug=call.model.slug,
+            display_cost=cost.display_cost,
+            incomplete=outcome.incomplete,
+        )
+    )
+    return BilledUsage(
+        usage_record_id=usage_id,
+        raw_cost=cost.raw_cost,
+        display_cost=cost.display_cost,
+        input_tokens=outcome.input_tokens,
+        output_tokens=outcome.output_tokens,
+        created=True,
+    )
+
+
+def usage_billed(*, org_id: int, request_id: str) -> BilledUsage | None:
+    """The bill an earlier attempt wrote for this request (created=False), if any."""
+    usage = (
+        UsageRecord.objects.filter(organization_id=org_id, request_id=request_id)
+        .select_related("model_call__cost")
+        .first()
+    )
+    if usage is None:
+        return None
+    call = usage.model_call
+    return BilledUsage(
+        usage_record_id=usage.pk,
+        raw_cost=call.cost.raw_cost,
+        display_cost=usage.display_units,
+        input_tokens=call.input_tokens,
+        output_tokens=call.output_tokens,
+        created=False,
+    )
 
 
 def model_call_reconcile_stuck(*, now: datetime | None = None, grace_seconds: int = 30) -> int:
@@ -236,7 +549,7 @@ def model_call_reconcile_stuck(*, now: datetime | None = None, grace_seconds: in
     # A pending call with recorded progress did deliver tokens: bill it like a streaming one.
     stuck = (
         ModelCall.objects.filter(_overdue(cutoff), _delivered_but_open())
-        .select_related("organization")
+        .select_related("organization", "model")
         .order_by("deadline_at")[:RECONCILE_BATCH]
     )
     for call in stuck:
@@ -253,6 +566,11 @@ def error_redact(error: str) -> str:
     text = " ".join(str(error).split())
     text = _LONG_QUOTES.sub('"[redacted]"', text)
     return _SECRETS.sub("[redacted]", text)[:_ERROR_MAX]
+
+
+def _org_of(call_id: int) -> int:
+    org_id: int = ModelCall.objects.values_list("organization_id", flat=True).get(pk=call_id)
+    return org_id
 
 
 def _overdue(cutoff: datetime) -> Q:
@@ -276,174 +594,22 @@ def _call_reconcile(*, call: ModelCall, cutoff: datetime, now: datetime) -> int:
         ).update(status=CallStatus.CANCELLED, error=STUCK_ERROR)
         if not claimed:
             return 0
-        locked = _call_lock(org=call.organization, call_id=call.pk, request_id=call.request_id)
-        outcome = _Outcome(
+        call.refresh_from_db(fields=["input_tokens", "output_tokens", "latency_ms", "ttft_ms"])
+        outcome = CallOutcome(
             status=CallStatus.CANCELLED,
-            input_tokens=locked.input_tokens,
-            output_tokens=locked.output_tokens,
-            latency_ms=locked.latency_ms,
-            ttft_ms=locked.ttft_ms,
+            input_tokens=call.input_tokens,
+            output_tokens=call.output_tokens,
+            latency_ms=call.latency_ms,
+            ttft_ms=call.ttft_ms,
             incomplete=True,
             finished_at=now,
         )
-        _call_finalise(call=locked, outcome=outcome)
-    return 1
-
-
-@dataclass(frozen=True)
-class _LockedCall:
-    """What finalising and billing read of a row-locked call.
-
-    Read as plain values: building the model instances (a call, its model and its user have
-    some fifty columns between them) cost more than the rest of the billing transaction.
-    """
-
-    pk: int
-    organization: Organization
-    user_id: int | None
-    request_id: str
-    finished_at: datetime | None
-    display_multiplier: Decimal
-    input_tokens: int
-    output_tokens: int
-    latency_ms: int | None
-    ttft_ms: int | None
-    model_slug: str
-    currency: str
-    input_cost_per_mtok: Decimal
-    output_cost_per_mtok: Decimal
-    billed: bool  # some attempt of this request was billed already
-
-
-def _call_lock(*, org: Organization, call_id: int, request_id: str) -> _LockedCall:
-    billed = UsageRecord.objects.filter(
-        organization=OuterRef("organization"), request_id=OuterRef("request_id")
-    )
-    row = (
-        ModelCall.objects.for_org(org)
-        .select_for_update(of=("self",))
-        .annotate(billed=Exists(billed))
-        .filter(pk=call_id, request_id=request_id)
-        .values(
-            *("pk", "user_id", "request_id", "finished_at", "display_multiplier", "billed"),
-            *("input_tokens", "output_tokens", "latency_ms", "ttft_ms"),
-            model_slug=F("model__slug"),
-            currency=F("model__currency"),
-            input_cost_per_mtok=F("model__input_cost_per_mtok"),
-            output_cost_per_mtok=F("model__output_cost_per_mtok"),
+        prices = CallPrices(
+            input_cost_per_mtok=call.model.input_cost_per_mtok,
+            output_cost_per_mtok=call.model.output_cost_per_mtok,
+            multiplier=call.display_multiplier,
+            currency=call.model.currency,
+            benchmark=benchmark_prices(),
         )
-        .get()
-    )
-    return _LockedCall(organization=org, **row)
-
-
-def _call_finalise(*, call: _LockedCall, outcome: _Outcome) -> BilledUsage | None:
-    """The one code path that bills; the caller holds the call's row lock.
-
-    A billed request is final. Until then the latest report wins, so a late real result
-    replaces a reconciler's guess.
-    """
-    if call.billed:
-        if call.finished_at is None:  # another attempt was billed: still record this one
-            _call_record(call, outcome)
-        existing = _usage_for_request(org=call.organization, request_id=call.request_id)
-        return _billed_from(existing, created=False)
-    _call_record(call, outcome)
-    if outcome.output_tokens == 0 and outcome.status != CallStatus.SUCCEEDED:
-        return None
-    try:
-        # A savepoint: a concurrent attempt of the same request may insert first, and the
-        # unique constraint then fails only this insert, not the outcome recorded above.
-        with transaction.atomic():
-            billed = _bill(call=call, outcome=outcome)
-    except IntegrityError:
-        existing = _usage_for_request(org=call.organization, request_id=call.request_id)
-        if existing is None:
-            raise
-        return _billed_from(existing, created=False)
-    transaction.on_commit(
-        lambda: abuse_record_high_cost_call(
-            org=call.organization, user_id=call.user_id, display_cost=billed.display_cost
-        ),
-        robust=True,  # a Redis hiccup must not turn a billed answer into an error
-    )
-    return billed
-
-
-def _call_record(call: _LockedCall, outcome: _Outcome) -> None:
-    ModelCall.objects.for_org(call.organization).filter(pk=call.pk).update(
-        status=outcome.status,
-        input_tokens=outcome.input_tokens,
-        output_tokens=outcome.output_tokens,
-        latency_ms=outcome.latency_ms,
-        ttft_ms=outcome.ttft_ms,
-        finished_at=outcome.finished_at,
-    )
-
-
-def _bill(*, call: _LockedCall, outcome: _Outcome) -> BilledUsage:
-    benchmark_input, benchmark_output = benchmark_prices()
-    cost = price_call(
-        input_tokens=outcome.input_tokens,
-        output_tokens=outcome.output_tokens,
-        input_cost_per_mtok=call.input_cost_per_mtok,
-        output_cost_per_mtok=call.output_cost_per_mtok,
-        multiplier=call.display_multiplier,
-        benchmark_input_per_mtok=benchmark_input,
-        benchmark_output_per_mtok=benchmark_output,
-    )
-    org = call.organization
-    usage = UsageRecord.objects.create(
-        organization=org,
-        user_id=call.user_id,
-        model_call_id=call.pk,
-        request_id=call.request_id,
-        quantity=outcome.input_tokens + outcome.output_tokens,
-        display_units=cost.display_cost,
-    )
-    CostRecord.objects.create(
-        organization=org,
-        model_call_id=call.pk,
-        raw_cost=cost.raw_cost,
-        display_cost=cost.display_cost,
-        multiplier=cost.multiplier,
-        benchmark_cost=cost.benchmark_cost,
-        currency=call.currency,
-    )
-    CreditLedger.objects.create(
-        organization=org,
-        user_id=call.user_id,
-        kind=LedgerKind.USAGE,
-        credits=-cost.display_cost,
-        model_call_id=call.pk,
-        note=f"{call.model_slug} {call.request_id}{' (incomplete)' if outcome.incomplete else ''}",
-    )
-    return BilledUsage(
-        usage_record_id=usage.pk,
-        raw_cost=cost.raw_cost,
-        display_cost=cost.display_cost,
-        input_tokens=outcome.input_tokens,
-        output_tokens=outcome.output_tokens,
-        created=True,
-    )
-
-
-def _usage_for_request(*, org: Organization, request_id: str) -> UsageRecord | None:
-    return (
-        UsageRecord.objects.for_org(org)
-        .select_related("model_call__cost")
-        .filter(request_id=request_id)
-        .first()
-    )
-
-
-def _billed_from(usage: UsageRecord, *, created: bool) -> BilledUsage:
-    call = usage.model_call
-    return BilledUsage(
-        usage_record_id=usage.pk,
-        raw_cost=call.cost.raw_cost,
-        display_cost=usage.display_units,
-        input_tokens=call.input_tokens,
-        output_tokens=call.output_tokens,
-        created=created,
-    )
+        _bill(call=call, request_id=call.request_id, outcome=outcome, prices=prices)
+    return 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable
-from functools import partial
+from dataclasses import replace
 from typing import Any
 
 from django.conf import settings
@@ -16,14 +16,14 @@ from accounts.models import Organization, User
 from accounts.selectors import membership_get
 from billing.selectors import entitlement_get
 from routing.policy import MODES
-from routing.precheck.pipeline import precheck_run
+from routing.preview import route_preview
 from routing.selectors import catalog_get, routing_rule_list
 from routing.services import prompt_check_record
-from routing.types import PrecheckOutcome
+from routing.types import PrecheckInputs, RoutePreview
 
 
-def simulation_row(row_id: Any, outcome: PrecheckOutcome) -> dict[str, Any]:
-    decision = outcome.decision
+def simulation_row(row_id: Any, preview: RoutePreview) -> dict[str, Any]:
+    outcome, assistant, decision = preview.outcome, preview.assistant, preview.decision
     return {
         "id": row_id,
         "blocked": outcome.blocked,
@@ -34,31 +34,31 @@ def simulation_row(row_id: Any, outcome: PrecheckOutcome) -> dict[str, Any]:
         "complexity": outcome.complexity,
         "language": outcome.language,
         "input_tokens": outcome.input_tokens,
-        "assistant": outcome.assistant.family if outcome.assistant else None,
+        "assistant": assistant.family if assistant else None,
         "model": decision.model if decision else None,
         "fallbacks": list(decision.fallbacks) if decision else [],
         "est_credits": str(decision.est_credits) if decision else "0",
         "est_cost_raw": str(decision.est_cost_raw) if decision else "0",
-        "reasons": _reasons(outcome),
+        "reasons": _reasons(preview),
         "shield_us": outcome.shield_us,
         "classifier_us": outcome.classifier_us,
     }
 
 
-def _reasons(outcome: PrecheckOutcome) -> list[str]:
-    if outcome.blocked:
-        return [str(outcome.refusal)]
-    reasons = [f"assistant: {outcome.assistant.reason}"] if outcome.assistant else []
-    if outcome.decision:
-        reasons.append(f"model: {outcome.decision.reason}")
-        reasons += [f"excluded {e.model}: {e.reason}" for e in outcome.decision.exclusions]
+def _reasons(preview: RoutePreview) -> list[str]:
+    if preview.outcome.blocked:
+        return [str(preview.outcome.refusal)]
+    reasons = [f"assistant: {preview.assistant.reason}"] if preview.assistant else []
+    if preview.decision:
+        reasons.append(f"model: {preview.decision.reason}")
+        reasons += [f"excluded {e.model}: {e.reason}" for e in preview.decision.exclusions]
     return reasons
 
 
 def simulate_line(
-    line: str, default_id: str, run: Callable[..., PrecheckOutcome]
-) -> tuple[Any, PrecheckOutcome | str]:
-    """(id, outcome), or (id, error message) for a line that cannot be simulated."""
+    line: str, default_id: str, run: Callable[[str, str | None], RoutePreview]
+) -> tuple[Any, RoutePreview | str]:
+    """(id, preview), or (id, error message) for a line that cannot be simulated."""
     try:
         item = json.loads(line)
     except json.JSONDecodeError as error:
@@ -70,7 +70,7 @@ def simulate_line(
     if not isinstance(prompt, str):
         return row_id, "prompt: a string is required"
     try:
-        return row_id, run(text=prompt, assistant=item.get("assistant") or None)
+        return row_id, run(prompt, item.get("assistant") or None)
     except ApplicationError as error:
         return row_id, error.message
 
@@ -89,13 +89,18 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         org, user = self._tenant(options["org"], options["user"])
-        run = partial(
-            precheck_run,
+        # A simulation of a log: no conversation history, and every provider counted healthy.
+        base = PrecheckInputs(
+            prompt="",
             entitlement=entitlement_get(org=org, user=user),
             catalog=catalog_get(),
             rules=routing_rule_list(org=org),
             mode=options["mode"],
         )
+
+        def run(prompt: str, assistant: str | None) -> RoutePreview:
+            return route_preview(replace(base, prompt=prompt, assistant=assistant))
+
         for number, line in enumerate(sys.stdin, start=1):
             if not line.strip():
                 continue
@@ -104,7 +109,7 @@ class Command(BaseCommand):
                 self.stdout.write(json.dumps({"id": row_id, "error": result}))
                 continue
             if options["record"]:
-                prompt_check_record(org=org, user=user, outcome=result)
+                prompt_check_record(org=org, user=user, preview=result)
             self.stdout.write(json.dumps(simulation_row(row_id, result), ensure_ascii=False))
 
     def _tenant(self, slug: str, email: str) -> tuple[Organization, User]:

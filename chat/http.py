@@ -1,0 +1,56 @@
+"""What the chat's HTTP surfaces (`/api/ai/*` under Django, `/v1` under Starlette) share:
+bodies parsed once, serializers' errors naming the field, request ids, SSE framing."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from typing import Any
+
+from rest_framework import serializers
+
+from accounts.errors import ApplicationError, first_field_error
+
+REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+
+
+def json_parse(body: bytes) -> Any:
+    try:
+        return json.loads(body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise ApplicationError(f"Body is not valid JSON: {error}") from None
+
+
+def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+    """The serializer's validated data, or a 400 naming the first bad field."""
+    serializer = serializer_class(data=data)
+    if not serializer.is_valid():
+        param, message = first_field_error(serializer.errors)
+        raise ApplicationError(
+            f"{param}: {message}" if param else message, {"param": param or None}
+        )
+    return dict(serializer.validated_data)
+
+
+def request_id_parse(given: str | None) -> tuple[str, bool]:
+    """The client's Idempotency-Key (True: it may be a replay), or a fresh id."""
+    if given is None:
+        return uuid.uuid4().hex, False
+    if not REQUEST_ID.match(given):
+        raise ApplicationError(
+            "Idempotency-Key: 1 to 64 letters, digits or _.:-", {"param": "Idempotency-Key"}
+        )
+    return given, True
+
+
+def sse(data: dict[str, Any] | str, event: str | None = None) -> str:
+    """One server-sent event."""
+    payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)
+    return (f"event: {event}\n" if event else "") + f"data: {payload}\n\n"
+
+
+def bearer_secret(authorization: str) -> str | None:
+    """The key in `Authorization: Bearer <key>`, or None for any other header."""
+    scheme, _, secret = authorization.partition(" ")
+    return secret.strip() or None if scheme.lower() == "bearer" else None
