@@ -27,3 +27,15 @@ def sql_run(sql: Sql) -> tuple[Any, ...] | None:
     with connection.cursor() as cursor:
         cursor.execute(sql.text, sql.params)
         return cursor.fetchone() if cursor.description else None
+
+
+def sql_together(first: Sql, then: Sql) -> Sql:
+    """`first` and `then` as one statement, so one round trip and one transaction: `first` (a
+    write) runs as a WITH clause and `then` gives the rows. Shared parameters must agree."""
+    clash = [
+        k for k in first.params.keys() & then.params.keys() if first.params[k] != then.params[k]
+    ]
+    if clash:
+        raise ValueError(f"the statements disagree on {', '.join(sorted(clash))}")
+    text = f"WITH first_write AS ({first.text.strip()})\n{then.text.strip()}"
+    return Sql(text, {**first.params, **then.params})

@@ -28,7 +28,7 @@ from chat.db import db_step
 from chat.errors import NotFound, Unauthenticated
 from chat.events import ChatEvent, credits_text, event_payload, precheck_payload
 from chat.http import bearer_secret, json_parse, request_id_parse, sse, validated
-from chat.inputs import chat_inputs
+from chat.inputs import chat_inputs_sync
 from chat.pipeline import chat_prepare, chat_stream
 from chat.providers.base import ChatMessage
 from chat.snapshots import api_key_snapshot, catalog_snapshot, tenant_snapshot_get
@@ -196,7 +196,7 @@ class PrecheckApi(APIView):
             has_images=data["has_images"],
             product_chat=False,
         )
-        preview = route_preview(chat_inputs(chat).precheck)
+        preview = route_preview(chat_inputs_sync(chat).precheck)
         prompt_check_record(org=org, user=request.user, preview=preview)
         outcome = preview.outcome
         if outcome.blocked:

@@ -12,6 +12,7 @@ from decimal import Decimal
 from django.conf import settings
 from django.utils import timezone
 
+from accounts.sql import sql_together
 from chat.conversations import answer_store_sql
 from chat.db import db_step, hot_run, hot_transaction
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent
@@ -46,7 +47,6 @@ from usage.services import (
     model_call_progress_sql,
     model_call_streaming_sql,
     usage_billed,
-    usage_debit_sql,
 )
 
 MAX_RETRIES = 2  # per provider, before the first token
@@ -87,6 +87,8 @@ async def attempts_run(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:
             skipped.append(last_error)
             if not await _should_retry(error, retry, prepared.deadline):
                 break
+    if attempt == 0:  # every provider's circuit was open: the precheck is still recorded
+        await hot_run(prepared.precheck_record)
     yield ErrorEvent(
         message=f"All providers failed. Last error: {last_error}",
         code="provider_error",
@@ -175,6 +177,8 @@ class ProviderAttempt:
             deadline_at=timezone.now() + timedelta(seconds=seconds_left),
             display_multiplier=prepared.entitlement.display_multiplier,
         )
+        if self.attempt == 1:
+            sql = sql_together(prepared.precheck_record, sql)
         row = await hot_run(sql)
         assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
         return int(row[0])
@@ -306,37 +310,29 @@ class ProviderAttempt:
             benchmark=self.prepared.benchmark_prices,
         )
         cost = prices.cost(outcome) if outcome.billable else None
-        lock, bill = model_call_bill_sql(
+        bill = model_call_bill_sql(
             org_id=self.org_id,
             call_id=self.call_id,
             request_id=request.request_id,
             outcome=outcome,
             cost=cost,
             currency=prices.currency,
+            model_slug=target.slug,
         )
-        async with hot_transaction() as conn:
-            await hot_run(lock, conn)
-            usage_id, user_id = await hot_run(bill, conn) or (None, None)
-            if usage_id is not None and cost is not None:
-                debit = usage_debit_sql(
-                    org_id=self.org_id,
-                    user_id=user_id,
-                    call_id=self.call_id,
-                    request_id=request.request_id,
-                    model_slug=target.slug,
-                    display_cost=cost.display_cost,
-                    incomplete=outcome.incomplete,
-                )
-                await hot_run(debit, conn)
-            if self.text and self.prepared.conversation_id is not None:
-                answer = answer_store_sql(
-                    org_id=self.org_id,
-                    conversation_id=self.prepared.conversation_id,
-                    content="".join(self.text),
-                    model_call_id=self.call_id,
-                    incomplete=outcome.incomplete,
-                )
+        if self.text and self.prepared.conversation_id is not None:
+            answer = answer_store_sql(
+                org_id=self.org_id,
+                conversation_id=self.prepared.conversation_id,
+                content="".join(self.text),
+                model_call_id=self.call_id,
+                incomplete=outcome.incomplete,
+            )
+            async with hot_transaction() as conn:
+                billed_row = await hot_run(bill, conn)
                 await hot_run(answer, conn)
+        else:
+            billed_row = await hot_run(bill)
+        usage_id, user_id = billed_row or (None, None)
         if usage_id is None or cost is None:
             return await db_step(usage_billed)(org_id=self.org_id, request_id=request.request_id)
         if cost.display_cost >= settings.ABUSE_HIGH_COST_CREDITS:

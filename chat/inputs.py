@@ -1,20 +1,32 @@
-"""What the precheck and routing read for one chat, built in one place for the send and for
-its previews (the chat page's hint and `POST /api/ai/precheck`), so a preview decides exactly
-as the send will: the same catalog and plan snapshots, fresh credits, the providers' breakers
-and the conversation's history."""
+"""What the precheck and routing read for one chat, built by one function for the send and its
+previews (the chat page's hint and `POST /api/ai/precheck`), so a preview decides exactly as
+the send will: the same catalog and plan snapshots, fresh credits, the providers' breakers and
+the conversation's history. The send reads them without leaving the event loop; the previews,
+which are sync views, read the same things synchronously."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Sequence
 from dataclasses import dataclass, replace
+from decimal import Decimal
 
-from billing.selectors import credit_balance
+from accounts.sql import sql_run
+from billing.ledger import credit_balance_sql
+from billing.money import ZERO
 from chat import conversations
+from chat.db import db_step, hot_run
 from chat.providers.base import ChatMessage
-from chat.providers.breaker import BreakerView, breaker_view
-from chat.snapshots import TenantSnapshot, catalog_snapshot, tenant_snapshot_get
+from chat.providers.breaker import BreakerView, breaker_view, breaker_view_async
+from chat.snapshots import (
+    TenantSnapshot,
+    catalog_snapshot,
+    catalog_snapshot_async,
+    tenant_snapshot_get,
+)
 from chat.types import ChatRequest
 from routing.precheck.classifier import estimate_tokens
-from routing.types import PrecheckInputs
+from routing.types import Catalog, PrecheckInputs
 
 
 @dataclass(frozen=True)
@@ -24,20 +36,21 @@ class ChatInputs:
     breakers: BreakerView
 
 
-def chat_inputs(request: ChatRequest, *, tenant: TenantSnapshot | None = None) -> ChatInputs:
-    """Everything routing reads for `request` (sync: run it in a database step)."""
-    tenant = tenant or tenant_snapshot_get(org=request.org, user=request.user)
-    history = tuple(
-        conversations.history_for(
-            org=request.org, user=request.user, conversation_id=request.conversation_id
-        )
-    )
+def chat_inputs_build(
+    request: ChatRequest,
+    *,
+    tenant: TenantSnapshot,
+    catalog: Catalog,
+    credits_left: Decimal,
+    breakers: BreakerView,
+    history: Sequence[ChatMessage],
+) -> ChatInputs:
+    """The inputs of `request` from what was read for it."""
     context = [*history, *request.messages[:-1]]
-    breakers = breaker_view()
     precheck = PrecheckInputs(
         prompt=request.prompt,
-        entitlement=replace(tenant.entitlement, credits_left=credit_balance(org=request.org)),
-        catalog=catalog_snapshot(),
+        entitlement=replace(tenant.entitlement, credits_left=credits_left),
+        catalog=catalog,
         rules=tenant.rules,
         context_tokens=sum(estimate_tokens(m.content) for m in context),
         assistant=request.assistant,
@@ -46,4 +59,46 @@ def chat_inputs(request: ChatRequest, *, tenant: TenantSnapshot | None = None) -
         has_images=request.has_images,
         down_providers=breakers.cooling,
     )
-    return ChatInputs(precheck=precheck, history=history, breakers=breakers)
+    return ChatInputs(precheck=precheck, history=tuple(history), breakers=breakers)
+
+
+async def chat_inputs(request: ChatRequest, *, tenant: TenantSnapshot) -> ChatInputs:
+    """The send's inputs: credits, breakers and history read concurrently."""
+    credits, breakers, history, catalog = await asyncio.gather(
+        hot_run(credit_balance_sql(org_id=request.org.pk)),
+        breaker_view_async(),
+        _history(request),
+        catalog_snapshot_async(),
+    )
+    return chat_inputs_build(
+        request,
+        tenant=tenant,
+        catalog=catalog,
+        credits_left=credits[0] if credits else ZERO,
+        breakers=breakers,
+        history=history,
+    )
+
+
+async def _history(request: ChatRequest) -> list[ChatMessage]:
+    if request.conversation_id is None:
+        return []
+    return await db_step(conversations.history_for)(
+        org=request.org, user=request.user, conversation_id=request.conversation_id
+    )
+
+
+def chat_inputs_sync(request: ChatRequest) -> ChatInputs:
+    """A preview's inputs, for sync views."""
+    credits = sql_run(credit_balance_sql(org_id=request.org.pk))
+    history = conversations.history_for(
+        org=request.org, user=request.user, conversation_id=request.conversation_id
+    )
+    return chat_inputs_build(
+        request,
+        tenant=tenant_snapshot_get(org=request.org, user=request.user),
+        catalog=catalog_snapshot(),
+        credits_left=credits[0] if credits else ZERO,
+        breakers=breaker_view(),
+        history=history,
+    )

@@ -17,12 +17,13 @@ from collections.abc import AsyncIterator
 
 from django.conf import settings
 
+from accounts.sql import Sql
 from chat import conversations
 from chat.attempts import attempts_run
 from chat.db import db_step, hot_run
 from chat.errors import DuplicateRequest, route_guard
 from chat.events import ChatEvent, PrecheckEvent, RouteEvent
-from chat.inputs import ChatInputs, chat_inputs
+from chat.inputs import chat_inputs
 from chat.limits import StreamSlot, limit_policy, limits_acquire, slot_release
 from chat.snapshots import TenantSnapshot, tenant_snapshot
 from chat.types import ChatRequest, PreparedChat
@@ -57,7 +58,9 @@ async def chat_prepare(request: ChatRequest) -> PreparedChat:
 async def _route(
     request: ChatRequest, tenant: TenantSnapshot, slot: StreamSlot, deadline: float
 ) -> PreparedChat:
-    inputs = await db_step(_inputs)(request, tenant)
+    if request.request_id_given:
+        await db_step(_refuse_replay)(request)
+    inputs = await chat_inputs(request, tenant=tenant)
     entitlement, catalog = inputs.precheck.entitlement, inputs.precheck.catalog
     outcome = precheck_run(
         text=request.prompt, entitlement=entitlement, has_images=request.has_images
@@ -85,7 +88,6 @@ async def _route(
         decision=decision,
         context_window=min(t.context_window for t in targets),
     )
-    await _record(request, preview, conversation_id)
     return PreparedChat(
         request=request,
         outcome=outcome,
@@ -99,6 +101,8 @@ async def _route(
         conversation_id=conversation_id,
         slot=slot,
         deadline=deadline,
+        # Written with the first provider attempt's ModelCall: one round trip for both.
+        precheck_record=_record_sql(request, preview, conversation_id),
     )
 
 
@@ -109,12 +113,11 @@ def _deadline_seconds(request: ChatRequest) -> int:
     return min(settings.CHAT_DEADLINE_SECONDS, settings.CHAT_WHOLE_ANSWER_DEADLINE_SECONDS)
 
 
-def _inputs(request: ChatRequest, tenant: TenantSnapshot) -> ChatInputs:
-    if request.request_id_given and request_id_used(org=request.org, request_id=request.request_id):
+def _refuse_replay(request: ChatRequest) -> None:
+    if request_id_used(org=request.org, request_id=request.request_id):
         raise DuplicateRequest(
             f"Request {request.request_id} was already processed; send a new Idempotency-Key."
         )
-    return chat_inputs(request, tenant=tenant)
 
 
 async def _blocked(request: ChatRequest, outcome: PrecheckOutcome) -> PromptBlocked:
@@ -127,13 +130,16 @@ async def _blocked(request: ChatRequest, outcome: PrecheckOutcome) -> PromptBloc
 
 
 async def _record(request: ChatRequest, preview: RoutePreview, conversation_id: int | None) -> None:
-    sql = prompt_check_sql(
+    await hot_run(_record_sql(request, preview, conversation_id))
+
+
+def _record_sql(request: ChatRequest, preview: RoutePreview, conversation_id: int | None) -> Sql:
+    return prompt_check_sql(
         org_id=request.org.pk,
         user_id=request.user.pk,
         preview=preview,
         conversation_id=conversation_id,
     )
-    await hot_run(sql)
 
 
 async def chat_stream(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:

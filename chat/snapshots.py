@@ -21,6 +21,7 @@ from usage.selectors import abuse_flag_open_for
 __all__ = [
     "api_key_snapshot",
     "catalog_snapshot",
+    "catalog_snapshot_async",
     "snapshots_clear",
     "tenant_snapshot",
     "tenant_snapshot_get",
@@ -39,8 +40,13 @@ _tenants: SnapshotCache[TenantSnapshot] = SnapshotCache(maxsize=10_000)
 
 
 def catalog_snapshot() -> Catalog:
-    """The active catalog (sync: call it inside a database step, or when it is fresh)."""
+    """The active catalog, for sync code."""
     return _catalogs.get("catalog") or _catalogs.put("catalog", catalog_get())
+
+
+async def catalog_snapshot_async() -> Catalog:
+    """The active catalog; no database step while the snapshot is fresh."""
+    return _catalogs.get("catalog") or _catalogs.put("catalog", await db_step(catalog_get)())
 
 
 async def tenant_snapshot(*, org: Organization, user: User) -> TenantSnapshot:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from accounts.models import Organization, User
+from accounts.sql import Sql
 from billing.types import Entitlement
 from chat.limits import StreamSlot
 from chat.providers.base import ChatMessage
@@ -60,6 +61,7 @@ class PreparedChat:
     conversation_id: int | None
     slot: StreamSlot
     deadline: float  # time.monotonic() by which the whole request must end
+    precheck_record: Sql  # the PromptCheck row, not yet written
 
     @property
     def preview(self) -> RoutePreview:

@@ -31,7 +31,7 @@ from billing.selectors import entitlement_get, plan_request_list
 from billing.services import plan_request_create
 from billing.types import Entitlement
 from chat import conversations
-from chat.inputs import chat_inputs
+from chat.inputs import chat_inputs_sync
 from chat.models import Conversation
 from chat.providers.base import ChatMessage
 from chat.snapshots import catalog_snapshot
@@ -245,7 +245,7 @@ def precheck_hint(
         conversation_id=conversation.pk if conversation else None,
     )
     try:
-        inputs = chat_inputs(chat).precheck
+        inputs = chat_inputs_sync(chat).precheck
         preview = route_preview(inputs)
     except ApplicationError as error:  # bad input, not in the plan, no plan at all
         return PrecheckHint(problem=error.message)

@@ -156,6 +156,12 @@ def breaker_view(*, now: datetime | None = None) -> BreakerView:
     return BreakerView(cooling=frozenset(cooling), unsettled=frozenset(unsettled))
 
 
+async def breaker_view_async(*, now: datetime | None = None) -> BreakerView:
+    """`breaker_view` on the running loop's connection."""
+    cooling, unsettled = await redis_script(_VIEW)(keys=[OPEN, FAILURES], args=[_now_ms(now)])
+    return BreakerView(cooling=frozenset(cooling), unsettled=frozenset(unsettled))
+
+
 def _view_script() -> Script:
     return _registered(redis_sync())
 

@@ -1,8 +1,9 @@
 """What every adapter shares: pooled HTTP clients, keys, server-sent events and error mapping.
 
-One `httpx.AsyncClient` per provider (slug + api_base) and per event loop: connections are
-pooled across requests to one provider, and never used from a second loop, which asyncio
-forbids (tests, and asgiref running async code from sync views, start loops of their own).
+One `aiohttp.ClientSession` per provider (slug + api_base) and per event loop: connections
+are pooled across requests to one provider, and never used from a second loop, which asyncio
+forbids (tests start loops of their own). aiohttp rather than httpx: with its C HTTP parser a
+provider call costs the web process about half the Python (docs/benchmarks.md).
 
 Keys are read from the environment for every request and sent as a per-request header, so a
 key is never stored on a client, a target or an error, and rotating one needs no restart.
@@ -21,46 +22,47 @@ from contextlib import aclosing, asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any, TypeVar
 
-import httpx
+import aiohttp
 from django.utils import timezone
-from httpx_sse import EventSource, ServerSentEvent
 
 from chat.providers.base import Adapter, ProviderError, ProviderTarget, Timeouts
+from chat.providers.sse import ServerSentEvent, sse_decode
 
 # Hundreds of concurrent streams per web process, each holding one connection while it runs.
-LIMITS = httpx.Limits(max_connections=256, max_keepalive_connections=64, keepalive_expiry=30)
+MAX_CONNECTIONS = 256
+KEEPALIVE_SECONDS = 30
 _ERROR_BODY_BYTES = 16_384
 # Only short identifiers from an error body (`model_not_found`) go into our messages: free text
 # may quote the request or the key (OpenAI's 401 echoes part of it).
 _IDENTIFIER = re.compile(r"[A-Za-z0-9_.:-]{1,40}")
 
-_clients: dict[tuple[asyncio.AbstractEventLoop, str, str], httpx.AsyncClient] = {}
+_clients: dict[tuple[asyncio.AbstractEventLoop, str, str], aiohttp.ClientSession] = {}
 
 T = TypeVar("T")
 
 
-def httpx_timeout(timeouts: Timeouts) -> httpx.Timeout:
-    """httpx's read timeout bounds every read, so it is the between-chunks limit.
+def client_timeout(timeouts: Timeouts) -> aiohttp.ClientTimeout:
+    """`sock_read` bounds every read, so it is the between-chunks limit.
 
     It applies before the first token too: a provider silent for longer than
     `between_chunks` (headers included) times out even if `first_byte` is longer.
     """
-    return httpx.Timeout(
-        connect=timeouts.connect,
-        read=timeouts.between_chunks,
-        write=timeouts.between_chunks,
-        pool=timeouts.connect,
+    return aiohttp.ClientTimeout(
+        total=None, connect=timeouts.connect, sock_read=timeouts.between_chunks
     )
 
 
-def client_for(target: ProviderTarget) -> httpx.AsyncClient:
+def client_for(target: ProviderTarget) -> aiohttp.ClientSession:
     """The running loop's shared client for this provider, created on first use."""
     loop = asyncio.get_running_loop()
     key = (loop, target.provider, target.api_base)
     client = _clients.get(key)
-    if client is None or client.is_closed:
+    if client is None or client.closed:
         _forget_closed_loops()
-        client = httpx.AsyncClient(limits=LIMITS, timeout=httpx_timeout(Timeouts()))
+        connector = aiohttp.TCPConnector(
+            limit=MAX_CONNECTIONS, keepalive_timeout=KEEPALIVE_SECONDS, enable_cleanup_closed=True
+        )
+        client = aiohttp.ClientSession(connector=connector, timeout=client_timeout(Timeouts()))
         _clients[key] = client
     return client
 
@@ -74,7 +76,7 @@ async def aclose_all() -> None:
     _forget_closed_loops()
     mine = [key for key in _clients if key[0] is loop]
     for key in mine:
-        await _clients.pop(key).aclose()
+        await _clients.pop(key).close()
 
 
 def _forget_closed_loops() -> None:
@@ -128,30 +130,30 @@ async def sse_events(
     timeouts: Timeouts,
     secret: str | None,
 ) -> AsyncIterator[AsyncIterator[ServerSentEvent]]:
-    """POST `body` and give the server-sent events of a successful response (httpx-sse).
+    """POST `body` and give the server-sent events of a successful response.
 
     Any HTTP status >= 300 and any transport failure, including one raised while the caller
-    reads the lines, leaves as a ProviderError. `secret` is kept out of every message.
+    reads the events, leaves as a ProviderError. `secret` is kept out of every message.
     """
     client = client_for(target)
     started = False
     try:
-        async with client.stream(
-            "POST", url, headers=headers, json=body, timeout=httpx_timeout(timeouts)
+        async with client.post(
+            url, headers=headers, json=body, timeout=client_timeout(timeouts)
         ) as response:
-            if response.status_code >= 300:
+            if response.status >= 300:
                 raise await _status_error(target, response, secret)
             started = True
-            yield EventSource(response).aiter_sse()
-    except httpx.RequestError as error:
+            yield sse_decode(response.content.iter_any())
+    except (aiohttp.ClientError, TimeoutError) as error:
         raise _transport_error(target, error, started=started) from error
 
 
 async def _status_error(
-    target: ProviderTarget, response: httpx.Response, secret: str | None
+    target: ProviderTarget, response: aiohttp.ClientResponse, secret: str | None
 ) -> ProviderError:
     """The ProviderError for an unsuccessful HTTP status."""
-    status = response.status_code
+    status = response.status
     if status in (401, 403):
         # Never read this body: providers echo (part of) a rejected key.
         return ProviderError(
@@ -171,13 +173,9 @@ async def _status_error(
     return ProviderError(label, kind="client_error", permanent=True, status=status)
 
 
-async def _error_codes(response: httpx.Response, secret: str | None) -> str:
+async def _error_codes(response: aiohttp.ClientResponse, secret: str | None) -> str:
     """' (invalid_request_error, model_not_found)' from an OpenAI or Anthropic error body."""
-    raw = b""
-    async for chunk in response.aiter_bytes():
-        raw += chunk
-        if len(raw) >= _ERROR_BODY_BYTES:
-            break
+    raw = await response.content.read(_ERROR_BODY_BYTES)
     try:
         error = json.loads(raw).get("error")
     except (ValueError, AttributeError):
@@ -194,17 +192,15 @@ async def _error_codes(response: httpx.Response, secret: str | None) -> str:
 
 
 def _transport_error(
-    target: ProviderTarget, error: httpx.RequestError, *, started: bool
+    target: ProviderTarget, error: aiohttp.ClientError | TimeoutError, *, started: bool
 ) -> ProviderError:
-    """The ProviderError for an httpx failure; `started` once a 2xx response was received."""
+    """The ProviderError for a failed call; `started` once a 2xx response was received."""
     reason = f"{type(error).__name__}: {error}"[:200]
-    if isinstance(error, httpx.ConnectError | httpx.ConnectTimeout):
+    if isinstance(error, aiohttp.ClientConnectorError):
         return ProviderError(f"{target.provider}: cannot connect ({reason})", kind="connection")
-    if isinstance(error, httpx.PoolTimeout):
-        return ProviderError(f"{target.provider}: no free connection in the pool", kind="timeout")
-    if isinstance(error, httpx.TimeoutException):
+    if isinstance(error, TimeoutError):  # aiohttp's timeouts are TimeoutErrors too
         return ProviderError(f"{target.provider}: timed out ({reason})", kind="timeout")
-    if started or isinstance(error, httpx.DecodingError):
+    if started or isinstance(error, aiohttp.ClientPayloadError):
         # The answer began and then broke off, or its bytes were not what they claimed to be.
         return ProviderError(
             f"{target.provider}: stream ended early ({reason})", kind="bad_response"

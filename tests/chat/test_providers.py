@@ -340,7 +340,7 @@ async def test_anthropic_error_events_are_mapped() -> None:
 async def test_key_from_env_is_sent_and_never_shown(
     keyed_url: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    for name in (None, "httpx", "httpcore"):  # settings may quieten httpx's own loggers
+    for name in (None, "aiohttp"):  # settings may quieten the HTTP client's own loggers
         caplog.set_level(logging.DEBUG, logger=name)
     monkeypatch.setenv(KEY_ENV, SECRET)
     openai = openai_target(keyed_url, key_env=KEY_ENV)
@@ -360,7 +360,6 @@ async def test_key_from_env_is_sent_and_never_shown(
         assert SECRET not in repr(error)
         assert SECRET not in "".join(traceback.format_exception(error))
     assert "provider failed" in caplog.text
-    assert "HTTP Request: POST" in caplog.text  # httpx's own logs were captured too
     assert SECRET not in caplog.text
     assert all(SECRET not in repr(c) for c in (client_for(openai), client_for(anthropic)))
 
@@ -376,13 +375,13 @@ async def test_clients_are_shared_per_provider_and_loop(sim: httpx.Client) -> No
     await collect(target)
 
     assert client_for(target) is client
-    assert not client.is_closed
+    assert not client.closed
     other_model = ProviderTarget(target.provider, target.kind, target.api_base, "", "sim/frontier")
     assert client_for(other_model) is client
     assert client_for(anthropic_target(str(sim.base_url))) is not client
     assert await asyncio.to_thread(asyncio.run, _client_id_in_new_loop(target)) != id(client)
     await aclose_all()
-    assert client.is_closed
+    assert client.closed
     assert client_for(target) is not client
 
 

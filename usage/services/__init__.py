@@ -31,7 +31,6 @@ from usage.services.metering import (
     model_call_streaming_sql,
     model_call_update_progress,
     usage_billed,
-    usage_debit_sql,
 )
 
 __all__ = [
@@ -60,5 +59,4 @@ __all__ = [
     "model_call_streaming_sql",
     "model_call_update_progress",
     "usage_billed",
-    "usage_debit_sql",
 ]

@@ -26,7 +26,6 @@ from psycopg.types.json import Jsonb
 
 from accounts.models import ApiKey, Organization, User
 from accounts.sql import Sql, sql_run
-from billing.ledger import ledger_usage_debit_sql
 from billing.pricing import CallCost, price_call
 from routing.selectors import benchmark_prices
 from usage.models import CallStatus, ModelCall, UsageRecord
@@ -142,47 +141,14 @@ WHERE id = %(call_id)s AND organization_id = %(org_id)s
   AND status IN ('pending', 'streaming') AND output_tokens = 0
 RETURNING id
 """
-_LOCK = """
-SELECT id FROM usage_modelcall
-WHERE id = %(call_id)s AND organization_id = %(org_id)s AND request_id = %(request_id)s
-FOR UPDATE
-"""
-# Run after _LOCK in the same transaction, so its snapshot sees any bill committed meanwhile.
-# A billed request is final; until then the latest report wins (a late real result replaces
-# a reconciler's guess). The usage row's unique (organization, request_id) lets exactly one
-# attempt of a request bill, even when several finish at once.
+# The bill is a database function (usage/migrations/0005_model_call_bill.py): one statement,
+# so one round trip and one transaction wherever it runs, with the call's row locked.
 _BILL = """
-WITH billed AS (
-    SELECT id FROM usage_usagerecord
-    WHERE organization_id = %(org_id)s AND request_id = %(request_id)s
-),
-recorded AS (
-    UPDATE usage_modelcall
-    SET status = %(status)s, input_tokens = %(input_tokens)s, output_tokens = %(output_tokens)s,
-        latency_ms = %(latency_ms)s, ttft_ms = %(ttft_ms)s, finished_at = %(now)s
-    WHERE id = %(call_id)s AND (finished_at IS NULL OR NOT EXISTS (SELECT 1 FROM billed))
-    RETURNING id, user_id
-),
-usage AS (
-    INSERT INTO usage_usagerecord (
-        organization_id, user_id, model_call_id, request_id, type, quantity, display_units, at
-    )
-    SELECT %(org_id)s, user_id, id, %(request_id)s, 'tokens', %(quantity)s, %(display_cost)s,
-           %(now)s
-    FROM recorded WHERE %(billable)s AND NOT EXISTS (SELECT 1 FROM billed)
-    ON CONFLICT (organization_id, request_id) DO NOTHING
-    RETURNING id, user_id
-),
-cost AS (
-    INSERT INTO usage_costrecord (
-        organization_id, model_call_id, raw_cost, display_cost, multiplier, benchmark_cost,
-        currency, at
-    )
-    SELECT %(org_id)s, %(call_id)s, %(raw_cost)s, %(display_cost)s, %(multiplier)s,
-           %(benchmark_cost)s, %(currency)s, %(now)s
-    FROM usage
+SELECT usage_id, user_id FROM usage_model_call_bill(
+    %(org_id)s, %(call_id)s, %(request_id)s, %(status)s, %(input_tokens)s, %(output_tokens)s,
+    %(latency_ms)s, %(ttft_ms)s, %(now)s, %(billable)s, %(raw_cost)s, %(display_cost)s,
+    %(multiplier)s, %(benchmark_cost)s, %(currency)s, %(note)s
 )
-SELECT (SELECT id FROM usage), (SELECT user_id FROM usage)
 """
 
 
@@ -263,14 +229,17 @@ def model_call_bill_sql(
     outcome: CallOutcome,
     cost: CallCost | None,
     currency: str,
-) -> tuple[Sql, Sql]:
-    """(lock, bill): run in this order in one transaction. The bill returns (usage record id,
-    user id) when this call was billed now, and (None, None) when it was not; then debit the
-    ledger with `ledger_usage_debit_sql` in the same transaction. `cost` is None when the
-    outcome is not billable."""
-    call = {"org_id": org_id, "call_id": call_id, "request_id": request_id}
+    model_slug: str,
+) -> Sql:
+    """Record the outcome and bill it (usage, cost and the ledger debit) unless the request
+    was billed already. Returns a row (usage record id, user id) only when it billed now.
+    `cost` is None when the outcome is not billable."""
     priced = cost or CallCost(Decimal(0), Decimal(0), Decimal(1), Decimal(0))
-    bill = call | {
+    note = f"{model_slug} {request_id}{' (incomplete)' if outcome.incomplete else ''}"
+    params = {
+        "org_id": org_id,
+        "call_id": call_id,
+        "request_id": request_id,
         "status": outcome.status,
         "input_tokens": outcome.input_tokens,
         "output_tokens": outcome.output_tokens,
@@ -278,25 +247,14 @@ def model_call_bill_sql(
         "ttft_ms": outcome.ttft_ms,
         "now": outcome.finished_at,
         "billable": cost is not None and outcome.billable,
-        "quantity": outcome.input_tokens + outcome.output_tokens,
         "raw_cost": priced.raw_cost,
         "display_cost": priced.display_cost,
         "multiplier": priced.multiplier,
         "benchmark_cost": priced.benchmark_cost,
         "currency": currency,
+        "note": note,
     }
-    return Sql(_LOCK, call), Sql(_BILL, bill)
-
-
-def usage_debit_sql(
-    *, org_id: int, user_id: int | None, call_id: int, request_id: str, model_slug: str,
-    display_cost: Decimal, incomplete: bool,
-) -> Sql:  # fmt: skip
-    """The ledger debit of a call billed now (billing owns the statement)."""
-    note = f"{model_slug} {request_id}{' (incomplete)' if incomplete else ''}"
-    return ledger_usage_debit_sql(
-        org_id=org_id, user_id=user_id, credits=display_cost, model_call_id=call_id, note=note
-    )
+    return Sql(_BILL, params)
 
 
 # Services on Django's connection (tasks, admin, tests) -----------------------------------
@@ -479,33 +437,20 @@ def _bill(
     *, call: ModelCall, request_id: str, outcome: CallOutcome, prices: CallPrices
 ) -> BilledUsage | None:
     cost = prices.cost(outcome) if outcome.billable else None
-    lock, bill = model_call_bill_sql(
+    sql = model_call_bill_sql(
         org_id=call.organization_id,
         call_id=call.pk,
         request_id=request_id,
         outcome=outcome,
         cost=cost,
         currency=prices.currency,
+        model_slug=call.model.slug,
     )
-    if sql_run(lock) is None:
-        raise ModelCall.DoesNotExist(f"No call {call.pk} for request {request_id}")
-    row = sql_run(bill)
-    usage_id, user_id = row if row else (None, None)
-    if usage_id is None or cost is None:
+    row = sql_run(sql)
+    if row is None or cost is None:
         return usage_billed(org_id=call.organization_id, request_id=request_id)
-    sql_run(
-        usage_debit_sql(
-            org_id=call.organization_id,
-            user_id=user_id,
-            call_id=call.pk,
-            request_id=request_id,
-            model_slug=call.model.slug,
-            display_cost=cost.display_cost,
-            incomplete=outcome.incomplete,
-        )
-    )
     return BilledUsage(
-        usage_record_id=usage_id,
+        usage_record_id=row[0],
         raw_cost=cost.raw_cost,
         display_cost=cost.display_cost,
         input_tokens=outcome.input_tokens,
