@@ -10,7 +10,7 @@ export PORT
 # The Procfile's commands run from the virtualenv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install services migrate seed run test lint format check-deploy bench-precheck bench-gateway stop-services clean
+.PHONY: install services migrate seed run test lint format check-deploy bench-precheck bench-peer stop-services clean
 
 install: $(VENV)/.installed
 
@@ -54,8 +54,10 @@ test: lint check-deploy
 bench-precheck: install
 	$(PY) benchmarks/precheck.py
 
-bench-gateway: services
-	$(PY) benchmarks/gateway.py
+bench-peer: services
+	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || \
+		(echo "bench-peer needs wrk: apt-get install wrk, or brew install wrk" && exit 1)
+	$(PY) benchmarks/peer.py $(if $(PROFILE),--profile)
 
 stop-services:
 	$(PY) -m gateway.embedded stop

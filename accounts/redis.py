@@ -17,6 +17,7 @@ from django.conf import settings
 from redis.commands.core import AsyncScript
 
 SOCKET_TIMEOUT = 2.0
+MAX_CONNECTIONS = 256  # per event loop: a few per open chat (limits, breakers, release)
 
 _async_clients: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, redis.asyncio.Redis] = (
     weakref.WeakKeyDictionary()
@@ -31,12 +32,16 @@ def redis_async() -> redis.asyncio.Redis:
     loop = asyncio.get_running_loop()
     client = _async_clients.get(loop)
     if client is None:
-        client = redis.asyncio.Redis.from_url(
+        # A blocking pool: a burst beyond its size waits for a connection, not an error.
+        pool = redis.asyncio.BlockingConnectionPool.from_url(
             settings.REDIS_URL,
             decode_responses=True,
+            max_connections=MAX_CONNECTIONS,
+            timeout=SOCKET_TIMEOUT,
             socket_timeout=SOCKET_TIMEOUT,
             socket_connect_timeout=SOCKET_TIMEOUT,
         )
+        client = redis.asyncio.Redis.from_pool(pool)  # closing the client closes its pool
         _async_clients[loop] = client
     return client
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 from accounts.sql import Sql
 
 _BALANCE = "SELECT credits FROM billing_creditbalance WHERE organization_id = %(org_id)s"
+
+
 def credit_balance_sql(*, org_id: int) -> Sql:
     """The organisation's credits left (no row: nothing was ever granted)."""
     return Sql(_BALANCE, {"org_id": org_id})

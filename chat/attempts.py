@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
 from decimal import Decimal
 
@@ -57,9 +57,12 @@ TRANSIENT = {"timeout", "rate_limited", "server_error", "connection", "bad_respo
 BREAKER_KINDS = TRANSIENT - {"rate_limited"}
 
 
-async def attempts_run(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:
+async def attempts_run(
+    prepared: PreparedChat, *, provider_done: Callable[[], None]
+) -> AsyncIterator[ChatEvent]:
     """Down the ranked targets: skip open breakers, retry transient failures before the
-    first token, stop at the first attempt that ends the request."""
+    first token, stop at the first attempt that ends the request (calling `provider_done`
+    once its provider stream is over, before it is billed)."""
     attempt, previous_call, last_error = 0, None, "No provider could answer."
     skipped: list[str] = []  # why earlier targets did not answer, for the next call's record
     for target in prepared.targets:
@@ -69,7 +72,9 @@ async def attempts_run(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:
             continue
         for retry in range(MAX_RETRIES + 1):
             attempt += 1
-            run = ProviderAttempt(prepared, target, attempt, previous_call, tuple(skipped))
+            run = ProviderAttempt(
+                prepared, target, attempt, previous_call, tuple(skipped), provider_done
+            )
             async for event in run.events():
                 yield event
             if run.finished:
@@ -118,14 +123,17 @@ class ProviderAttempt:
         attempt: int,
         fallback_of: int | None,
         skipped: tuple[str, ...],
+        provider_done: Callable[[], None],
     ) -> None:
         self.prepared = prepared
+        self.provider_done = provider_done
         self.target = target
         self.attempt = attempt
         self.fallback_of = fallback_of
         self.skipped = skipped
         self.org_id = prepared.request.org.pk
-        self.call_id = 0
+        self.call_id = 0  # set once the ModelCall's row is written (`_opened`)
+        self.opening: asyncio.Task[int] | None = None
         self.error: ProviderError | None = None
         self.finished = False  # True: this attempt ended the request (billed or not)
         self.text: list[str] = []
@@ -134,7 +142,9 @@ class ProviderAttempt:
         self.first_token_recorded: asyncio.Task[None] | None = None
 
     async def events(self) -> AsyncIterator[ChatEvent]:
-        self.call_id = await self._open()
+        # The ModelCall's row is written while the provider is called, not before: the call
+        # waits for no round trip, and every write that needs the row awaits it (`_opened`).
+        self.opening = asyncio.create_task(self._open())
         finish: Finish | None = None
         try:
             async for item in self._provider_stream():
@@ -156,6 +166,13 @@ class ProviderAttempt:
             raise
         async for event in self._end_success(finish):
             yield event
+
+    async def _opened(self) -> int:
+        """The ModelCall's id, once its row is written."""
+        if not self.call_id:
+            assert self.opening is not None  # noqa: S101 - events() starts it first
+            self.call_id = await asyncio.shield(self.opening)
+        return self.call_id
 
     async def _open(self) -> int:
         prepared, request = self.prepared, self.prepared.request
@@ -222,7 +239,7 @@ class ProviderAttempt:
             await hot_run(
                 model_call_progress_sql(
                     org_id=self.org_id,
-                    call_id=self.call_id,
+                    call_id=await self._opened(),
                     output_tokens=self._output_estimate(),
                     input_tokens=self.prepared.decision.input_tokens,
                 )
@@ -230,7 +247,8 @@ class ProviderAttempt:
 
     async def _record_first_token(self) -> None:
         if self.prepared.request.streamed:
-            await hot_run(model_call_streaming_sql(org_id=self.org_id, call_id=self.call_id))
+            call_id = await self._opened()
+            await hot_run(model_call_streaming_sql(org_id=self.org_id, call_id=call_id))
         if self.target.provider in self.prepared.breakers.unsettled:
             await breaker_record_success(self.target.provider)
 
@@ -242,7 +260,7 @@ class ProviderAttempt:
             await breaker_record_failure(self.target.provider)
         sql = model_call_fail_sql(
             org_id=self.org_id,
-            call_id=self.call_id,
+            call_id=await self._opened(),
             error=str(error),
             status=CallStatus.FAILED,
             latency_ms=self._elapsed_ms(),
@@ -255,6 +273,7 @@ class ProviderAttempt:
 
     async def _end_partial(self, error: ProviderError) -> AsyncIterator[ChatEvent]:
         self.finished = True
+        self.provider_done()
         if error.kind in BREAKER_KINDS:
             await breaker_record_failure(self.target.provider)
         yield await self._bill(CallStatus.FAILED, None, incomplete=True)
@@ -267,6 +286,7 @@ class ProviderAttempt:
 
     async def _end_success(self, finish: Finish | None) -> AsyncIterator[ChatEvent]:
         self.finished = True
+        self.provider_done()
         usage = finish.usage if finish else None
         yield await self._bill(CallStatus.SUCCEEDED, usage, incomplete=False)
         yield DoneEvent(
@@ -295,6 +315,7 @@ class ProviderAttempt:
             incomplete=incomplete,
             finished_at=timezone.now(),
         )
+        await self._opened()
         billed = await self._record(outcome)
         credits = billed.display_cost if billed else Decimal(0)
         return UsageEvent(input_tokens, output_tokens, credits, incomplete)

@@ -21,6 +21,7 @@ and a window shared by several hosts needs one clock.
 
 from __future__ import annotations
 
+import asyncio
 import math
 import secrets
 from dataclasses import dataclass
@@ -253,6 +254,24 @@ def _refusal(limit: str, value: int, wait_ms: int, policy: LimitPolicy) -> RateL
         "user_concurrency": f"Too many open streams: {value} at once per user {scope}",
     }
     return RateLimited(messages[limit], retry_after=retry_after, extra={"limit": limit})
+
+
+class SlotRelease:
+    """Gives a chat's slot back once: started as soon as its provider stream ends (billing
+    needs no slot, and runs meanwhile), awaited when the chat ends."""
+
+    def __init__(self, slot: StreamSlot) -> None:
+        self.slot = slot
+        self.task: asyncio.Future[None] | None = None
+
+    def start(self) -> None:
+        if self.task is None:
+            self.task = asyncio.ensure_future(slot_release(self.slot))
+
+    async def finish(self) -> None:
+        self.start()
+        assert self.task is not None  # noqa: S101 - start() set it
+        await self.task
 
 
 async def slot_release(slot: StreamSlot) -> None:

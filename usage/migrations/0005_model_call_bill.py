@@ -7,6 +7,10 @@ final; until then the latest report wins (a late real result replaces a reconcil
 guess). The usage row's unique (organization, request_id) lets exactly one attempt bill,
 even when several finish at once. Returns one row (usage record id, user id) when this call
 was billed now, and no row otherwise. See usage/services/metering.py.
+
+A bill always commits synchronously, whatever the session's `synchronous_commit` (the chat
+path's connections turn it off for their other writes, see chat/db.py): the WAL is flushed
+in order, so flushing the bill makes the call's earlier rows durable too.
 """
 
 from django.db import migrations
@@ -24,6 +28,7 @@ DECLARE
     v_billed boolean;
     v_usage bigint;
 BEGIN
+    PERFORM set_config('synchronous_commit', 'on', true);  -- until this transaction commits
     SELECT c.user_id, c.finished_at INTO v_user, v_finished
     FROM usage_modelcall c
     WHERE c.id = p_call AND c.organization_id = p_org AND c.request_id = p_request
