@@ -22,4 +22,5 @@ RUN SECRET_KEY=collectstatic-only-$(printf '%050d' 0) DATABASE_URL=postgres://bu
 RUN useradd --create-home switchboard && mkdir -p /app/media && chown switchboard /app/media
 USER switchboard
 EXPOSE 8000
-CMD ["daphne", "-b", "0.0.0.0", "-p", "8000", "gateway.asgi:application"]
+ENV HOST=0.0.0.0 PORT=8000
+CMD ["honcho", "start", "-f", "Procfile", "web"]

@@ -10,7 +10,7 @@ export PORT
 # The Procfile's commands run from the virtualenv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install services migrate seed run test lint format check-deploy bench-precheck bench-peer stop-services clean
+.PHONY: install services migrate seed run test lint typecheck format check-deploy bench-precheck bench-peer stop-services clean
 
 install: $(VENV)/.installed
 
@@ -38,6 +38,11 @@ run: seed
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+	$(VENV)/bin/mypy
+
+typecheck: install
+	$(VENV)/bin/mypy
 
 format: install
 	$(VENV)/bin/ruff format .

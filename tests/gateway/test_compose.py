@@ -42,11 +42,12 @@ def test_app_services_point_at_the_compose_database_and_valkey(compose: dict, na
     assert service["depends_on"]["valkey"]["condition"] == "service_healthy"
 
 
-def test_processes_run_daphne_celery_worker_and_beat(compose: dict) -> None:
+def test_processes_run_the_procfile_web_line_celery_worker_and_beat(compose: dict) -> None:
     services = compose["services"]
 
-    assert services["web"]["command"][0] == "daphne"
-    assert services["web"]["command"][-1] == "gateway.asgi:application"
+    assert services["web"]["command"] == ["honcho", "start", "-f", "Procfile", "web"]
+    assert services["web"]["environment"]["HOST"] == "0.0.0.0"
+    assert "uvicorn gateway.asgi:application" in (ROOT / "Procfile").read_text()
     assert services["worker"]["command"][:4] == ["celery", "-A", "gateway", "worker"]
     assert services["beat"]["command"][:4] == ["celery", "-A", "gateway", "beat"]
 
