@@ -8,7 +8,8 @@ payloads as the `/api/ai/chat` SSE stream (`chat.events.event_payload`).
 Client messages: `{"type": "send", "message": "...", "assistant"?: slug, "mode"?: mode}` and
 `{"type": "stop"}`. Server messages: `{"event": name, "data": {...}}` with the names
 precheck, route, delta, usage, done, error, plus `conversation` (a new chat got its id) and
-`stopped`. A refusal or a bad message is an `error` event; the socket stays open.
+`stopped`. `delta`, `usage` and `stopped` carry `html`: the answer so far rendered by
+`chat.markdown` (on deltas at most every 0.1 s, else null), which the page shows as it is. A refusal or a bad message is an `error` event; the socket stays open.
 
 The answer streams in its own task so a `stop` can arrive meanwhile. Cancelling that task
 (Stop, or the socket closing) cancels the upstream call; the pipeline keeps the partial
@@ -36,6 +37,7 @@ from accounts.models import Organization, User
 from accounts.selectors import membership_choose, membership_get, membership_list
 from chat import conversations
 from chat.events import event_payload
+from chat.markdown import AnswerHtml
 from chat.pipeline import chat_prepare, chat_stream
 from chat.providers.base import ChatMessage
 from chat.types import ChatRequest
@@ -86,6 +88,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
     # From a send until its answer's last event. The task lives a moment longer (it frees
     # the concurrency slot after the last event), so "busy" is this flag, not the task.
     answering = False
+    answer: AnswerHtml  # the answer being written, as HTML rendered by the server
 
     async def connect(self) -> None:
         # Accept before refusing, so the browser receives the close code and can say why
@@ -153,6 +156,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             if self.task is not None:  # the last answer's clean-up: its slot must be free
                 await asyncio.wait([self.task], timeout=STOP_WAIT_SECONDS)
             self.answering = True
+            self.answer = AnswerHtml()
             self.task = asyncio.create_task(self._answer(chat))
 
     async def _answer(self, chat: ChatRequest) -> None:
@@ -190,6 +194,10 @@ class ChatConsumer(AsyncWebsocketConsumer):
         async with contextlib.aclosing(chat_stream(prepared)) as events:
             async for event in events:
                 name, payload = event_payload(event)
+                if name == "delta":
+                    payload["html"] = self.answer.add(payload["text"])
+                elif name == "usage":
+                    payload["html"] = self.answer.html()
                 if name in ("done", "error"):
                     self.answering = False  # the client may send again as soon as it sees this
                 await self._event(name, payload)
@@ -198,10 +206,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
         if not self.answering:
             return  # it ended on its own just before the click: nothing to stop
         await self._cancel()
-        await self._event(
-            "stopped",
-            {"message": "Stopped. The partial answer was kept; only what was written is billed."},
-        )
+        message = "Stopped. The partial answer was kept; only what was written is billed."
+        await self._event("stopped", {"message": message, "html": self.answer.html()})
 
     async def _cancel(self) -> None:
         """Cancel the answer and wait until the pipeline has billed what was produced."""

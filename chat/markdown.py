@@ -1,95 +1,100 @@
-"""A small, safe Markdown renderer for model answers: escape everything, then add a few tags.
+"""Model answers as safe HTML: markdown-it-py with raw HTML off, then nh3 (ammonia) keeping only
+the tags Markdown produces. The one renderer: the browser shows the fragments it makes, for
+stored answers (`{{ message.content|markdown }}`) and while an answer streams (`AnswerHtml`).
 
-Models write Markdown, and their output is untrusted text: a reply may contain `<script>`
-or an `onerror=` attribute because a user asked for it, or because a prompt injection did.
-So the whole text is HTML-escaped first, and only the tags added below can appear in the
-result: fenced code blocks, inline code, bold, italics, headings, lists and paragraphs.
-No links and no images: a URL from a model is shown as text, never made clickable.
-
-`static/js/chat.js` renders a streaming answer with the same rules (and the page swaps in
-this server rendering once the answer is stored), so keep the two in step.
+An answer is untrusted text: it may contain `<script>` or `onerror=` because a user asked for
+it or because a prompt injection did. Links and images are not rendered at all: a URL from a
+model stays text, never clickable.
 """
 
 from __future__ import annotations
 
 import re
-
-from django.utils.html import escape
+import time
+import nh3
 from django.utils.safestring import SafeString, mark_safe
+from markdown_it import MarkdownIt
+from markdown_it.renderer import RendererHTML
+from markdown_it.rules_inline import StateInline
+from markdown_it.token import Token
+from markdown_it.utils import EnvType, OptionsDict
 
-FENCE = re.compile(r"^\s*```\s*([\w+#.-]*)\s*$")
-HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
-BULLET = re.compile(r"^\s*[-*+]\s+(.*)$")
-NUMBERED = re.compile(r"^\s*\d{1,3}[.)]\s+(.*)$")
-CODE_SPAN = re.compile(r"`([^`\n]+)`")
-BOLD = re.compile(r"\*\*(?=\S)(.+?)(?<=\S)\*\*")
-ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])")
+RENDER_EVERY_SECONDS = 0.1  # while streaming: re-render at most this often
+TAGS = {"p", "br", "strong", "em", "code", "pre", "ul", "ol", "li", "blockquote", "hr"}
+_LANGUAGE = re.compile(r"language-[\w+#.-]{1,30}")
+
+
+def _heading_open(
+    renderer: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    # An answer's headings are not the page's: shown as a bold line, outside the outline.
+    return '<p class="md-heading"><strong>'
+
+
+def _heading_close(
+    renderer: RendererHTML, tokens: list[Token], idx: int, options: OptionsDict, env: EnvType
+) -> str:
+    return "</strong></p>\n"
+
+
+def _multiplication(state: StateInline, silent: bool) -> bool:
+    """`2*3*4` is arithmetic, not emphasis: a `*` between two digits stays a literal star."""
+    pos = state.pos
+    if state.src[pos] != "*" or pos == 0 or pos + 1 >= state.posMax:
+        return False
+    if not (state.src[pos - 1].isdigit() and state.src[pos + 1].isdigit()):
+        return False
+    if not silent:
+        state.push("text", "", 0).content = "*"
+    state.pos += 1
+    return True
+
+
+_markdown = MarkdownIt("commonmark", {"html": False, "breaks": True}).disable(
+    ["link", "image", "autolink", "reference"]
+)
+_markdown.inline.ruler.before("emphasis", "multiplication", _multiplication)
+_markdown.add_render_rule("heading_open", _heading_open)
+_markdown.add_render_rule("heading_close", _heading_close)
+
+
+def _attribute_filter(tag: str, attribute: str, value: str) -> str | None:
+    if tag == "code" and attribute == "class":
+        return value if _LANGUAGE.fullmatch(value) else None
+    if tag == "p" and attribute == "class":
+        return value if value == "md-heading" else None
+    return value
 
 
 def markdown_render(text: str) -> SafeString:
-    """Escaped HTML for a Markdown answer; an unclosed fence (mid-stream) still renders."""
-    blocks: list[str] = []
-    paragraph: list[str] = []
-    items: list[str] = []
-    list_tag = ""
-    code: list[str] | None = None
-    language = ""
-
-    def flush() -> None:
-        nonlocal list_tag
-        if paragraph:
-            blocks.append(f"<p>{'<br>'.join(_inline(line) for line in paragraph)}</p>")
-            paragraph.clear()
-        if items:
-            rows = "".join(f"<li>{_inline(item)}</li>" for item in items)
-            blocks.append(f"<{list_tag}>{rows}</{list_tag}>")
-            items.clear()
-            list_tag = ""
-
-    for line in escape(text).split("\n"):
-        if code is not None:
-            if FENCE.match(line):
-                blocks.append(_code_block(code, language))
-                code = None
-            else:
-                code.append(line)
-            continue
-        if fence := FENCE.match(line):
-            flush()
-            code, language = [], fence[1]
-        elif not line.strip():
-            flush()
-        elif heading := HEADING.match(line):
-            flush()
-            blocks.append(f'<p class="md-heading"><strong>{_inline(heading[2])}</strong></p>')
-        elif item := BULLET.match(line) or NUMBERED.match(line):
-            tag = "ul" if BULLET.match(line) else "ol"
-            if paragraph or (items and tag != list_tag):
-                flush()
-            list_tag = tag
-            items.append(item[1])
-        elif items:
-            items[-1] += " " + line.strip()  # a wrapped list item
-        else:
-            paragraph.append(line)
-    if code is not None:
-        blocks.append(_code_block(code, language))
-    flush()
-    return mark_safe("".join(blocks))  # noqa: S308 - built only from escaped text
+    """Sanitised HTML for a Markdown answer; an unclosed fence (mid-stream) still renders."""
+    html = _markdown.render(text)
+    clean = nh3.clean(
+        html,
+        tags=TAGS,
+        attributes={"code": {"class"}, "p": {"class"}},
+        attribute_filter=_attribute_filter,
+        url_schemes=set(),
+        link_rel=None,
+    )
+    return mark_safe(clean)  # noqa: S308 - sanitised by nh3 just above
 
 
-def _code_block(lines: list[str], language: str) -> str:
-    label = f' data-language="{language}"' if language else ""
-    return f"<pre{label}><code>{chr(10).join(lines)}</code></pre>"
+class AnswerHtml:
+    """The HTML of an answer as it streams in, re-rendered at most every RENDER_EVERY_SECONDS."""
 
+    def __init__(self) -> None:
+        self.text: list[str] = []
+        self._rendered_at = 0.0
 
-def _inline(text: str) -> str:
-    """Code spans first, so `**` inside them stays literal; then bold and italics."""
-    parts = CODE_SPAN.split(text)
-    out = []
-    for index, part in enumerate(parts):
-        if index % 2:
-            out.append(f"<code>{part}</code>")
-        else:
-            out.append(ITALIC.sub(r"<em>\1</em>", BOLD.sub(r"<strong>\1</strong>", part)))
-    return "".join(out)
+    def add(self, text: str) -> str | None:
+        """Append a delta; the whole answer's HTML when it is time to re-render, else None."""
+        self.text.append(text)
+        now = time.monotonic()
+        if now - self._rendered_at < RENDER_EVERY_SECONDS:
+            return None
+        self._rendered_at = now
+        return self.html()
+
+    def html(self) -> str:
+        return str(markdown_render("".join(self.text)))

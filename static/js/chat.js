@@ -1,12 +1,9 @@
-// The chat page's socket: send a prompt, render the streamed answer, stop it, reconnect.
+// The chat page's socket: send a prompt, show the streamed answer, stop it, reconnect.
 // Everything else on the page (conversation list, picker, hints, badge) is htmx.
-// Server strings only ever reach the DOM as textContent, or through renderMarkdown, which
-// escapes first: the same rules as chat/markdown.py, so keep the two in step.
+// Server strings reach the DOM as textContent, except an answer's `html`: the server renders
+// and sanitises it (chat/markdown.py), so the page never renders Markdown itself.
 (function () {
   "use strict";
-
-  // The renderer is public so the browser tests can hold it to chat/markdown.py.
-  window.Switchboard = { renderMarkdown: renderMarkdown };
 
   const composer = document.getElementById("composer");
   if (!composer) return;
@@ -26,62 +23,6 @@
   let lastPrompt = "";
   let holdUntil = 0; // after a rate limit: no sending before this time (ms)
   let outbox = null; // a message typed before the socket opened, sent once it does
-
-  // Markdown, escaped first ------------------------------------------------------------
-
-  const FENCE = /^\s*```\s*([\w+#.-]*)\s*$/;
-  const HEADING = /^(#{1,6})\s+(.*)$/;
-  const BULLET = /^\s*[-*+]\s+(.*)$/;
-  const NUMBERED = /^\s*\d{1,3}[.)]\s+(.*)$/;
-
-  function escapeHtml(text) {
-    return text.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
-      .replace(/"/g, "&quot;").replace(/'/g, "&#x27;");
-  }
-
-  function inline(text) {
-    return text.split(/`([^`\n]+)`/).map(function (part, index) {
-      if (index % 2) return "<code>" + part + "</code>";
-      return part.replace(/\*\*(?=\S)(.+?)(?<=\S)\*\*/g, "<strong>$1</strong>")
-        .replace(/(?<![\w*])\*(?=\S)([^*\n]+?)(?<=\S)\*(?![\w*])/g, "<em>$1</em>");
-    }).join("");
-  }
-
-  function renderMarkdown(text) {
-    const blocks = [];
-    let paragraph = [], items = [], listTag = "", code = null, language = "";
-    function flush() {
-      if (paragraph.length) blocks.push("<p>" + paragraph.map(inline).join("<br>") + "</p>");
-      if (items.length) {
-        blocks.push("<" + listTag + ">" + items.map(function (i) { return "<li>" + inline(i) + "</li>"; }).join("") + "</" + listTag + ">");
-      }
-      paragraph = []; items = []; listTag = "";
-    }
-    function codeBlock() {
-      const label = language ? ' data-language="' + language + '"' : "";
-      blocks.push("<pre" + label + "><code>" + code.join("\n") + "</code></pre>");
-    }
-    escapeHtml(text).split("\n").forEach(function (line) {
-      let match;
-      if (code !== null) {
-        if (FENCE.test(line)) { codeBlock(); code = null; } else { code.push(line); }
-        return;
-      }
-      if ((match = line.match(FENCE))) { flush(); code = []; language = match[1]; }
-      else if (!line.trim()) { flush(); }
-      else if ((match = line.match(HEADING))) { flush(); blocks.push('<p class="md-heading"><strong>' + inline(match[2]) + "</strong></p>"); }
-      else if ((match = line.match(BULLET) || line.match(NUMBERED))) {
-        const tag = BULLET.test(line) ? "ul" : "ol";
-        if (paragraph.length || (items.length && tag !== listTag)) flush();
-        listTag = tag; items.push(match[1]);
-      }
-      else if (items.length) { items[items.length - 1] += " " + line.trim(); }
-      else { paragraph.push(line); }
-    });
-    if (code !== null) codeBlock();
-    flush();
-    return blocks.join("");
-  }
 
   // Page state -------------------------------------------------------------------------
 
@@ -135,8 +76,7 @@
     if (empty) empty.remove();
     const mine = el("article", "msg msg-user");
     mine.append(el("p", "msg-meta", "You"));
-    const mineBody = el("div", "msg-body");
-    mineBody.innerHTML = renderMarkdown(text);
+    const mineBody = el("div", "msg-body plain", text); // shown as sent until the thread refreshes
     mine.append(mineBody);
     const article = el("article", "msg msg-assistant streaming");
     article.setAttribute("aria-busy", "true");
@@ -145,7 +85,7 @@
     body.setAttribute("data-testid", "streaming-answer");
     article.append(meta, body);
     thread().append(mine, article);
-    current = { article: article, meta: meta, body: body, text: "", frame: 0 };
+    current = { article: article, meta: meta, body: body, text: "", html: "", pending: "" };
     scrollToEnd();
   }
 
@@ -188,18 +128,11 @@
     delta: function (data) {
       if (!current) return;
       current.text += data.text;
-      if (!current.frame) {
-        current.frame = requestAnimationFrame(function () {
-          if (!current) return;
-          current.frame = 0;
-          current.body.innerHTML = renderMarkdown(current.text);
-          scrollToEnd();
-        });
-      }
+      showAnswer(data.html, data.text);
     },
     usage: function (data) {
       if (!current) return;
-      current.body.innerHTML = renderMarkdown(current.text);
+      showAnswer(data.html, "");
       const used = note("This answer used " + data.credits + " credits" + (data.incomplete ? " (partial answer)." : "."), "msg-usage");
       if (used) used.setAttribute("data-testid", "answer-credits");
     },
@@ -208,7 +141,7 @@
       refreshAll();
     },
     stopped: function (data) {
-      if (current) current.body.innerHTML = renderMarkdown(current.text);
+      if (current) showAnswer(data.html, "");
       note(data.message);
       finish("Stopped.");
       refreshAll();
@@ -221,6 +154,19 @@
       if (hadAnswer || data.partial) refreshAll(); else refresh("plan-badge");
     },
   };
+
+  // The server's rendering of the answer so far, then the words that arrived since, as text.
+  function showAnswer(html, text) {
+    if (typeof html === "string") {
+      current.html = html;
+      current.pending = "";
+    } else {
+      current.pending += text;
+    }
+    current.body.innerHTML = current.html;
+    if (current.pending) current.body.append(document.createTextNode(current.pending));
+    scrollToEnd();
+  }
 
   function showError(data) {
     const box = el("div", "msg-error");

@@ -16,6 +16,7 @@ from django.test import Client
 
 from accounts.redis import redis_async_close
 from billing.models import CreditLedger, LedgerKind, Plan
+from chat.markdown import markdown_render
 from chat.models import Conversation, Message
 from chat.providers.clients import aclose_all
 from gateway.asgi import application
@@ -191,6 +192,28 @@ def test_a_send_streams_deltas_then_usage_and_done_into_a_new_conversation(
         assert call.status == CallStatus.SUCCEEDED
         assert UsageRecord.objects.filter(model_call=call).count() == 1
         assert CostRecord.objects.filter(model_call=call).count() == 1
+
+
+def test_the_answer_streams_as_html_rendered_by_the_server(live: Live, owner: Header) -> None:
+    events: list[Event] = []
+
+    async def scenario() -> None:
+        communicator = socket("/ws/chat/new/", owner)
+        await communicator.connect()
+        await communicator.send_json_to({"type": "send", "message": PROMPT})
+        events.extend(await until(communicator, "done", "error"))
+        await communicator.disconnect()
+
+    run(scenario)
+    deltas = [data for name, data in events if name == "delta"]
+    [usage] = [data for name, data in events if name == "usage"]
+    text = ""
+    for delta in deltas:
+        text += delta["text"]
+        if delta["html"] is not None:  # a render of everything so far
+            assert delta["html"] == str(markdown_render(text))
+    assert deltas[0]["html"] is not None  # the first words show at once
+    assert usage["html"] == str(markdown_render(text))
 
 
 def test_an_idle_socket_outlives_the_channel_layers_poll(live: Live, owner: Header) -> None:

@@ -11,6 +11,7 @@ from billing.models import PlanRequest
 from chat.markdown import markdown_render
 from chat.models import Conversation, Message
 from tests.chat.conftest import Live
+from tests.chat.factories import ConversationFactory, MessageFactory
 from tests.chat.test_markdown import SAMPLES
 from tests.conftest import make_tenant
 from tests.e2e.conftest import PHONE, screenshot, sign_in
@@ -188,10 +189,23 @@ def test_a_lost_connection_reconnects_and_shows_the_saved_answer(page: Page, liv
     assert ModelCall.objects.get().status == CallStatus.CANCELLED
 
 
-def test_the_browser_renders_markdown_exactly_as_the_server_does(page: Page, live: Live) -> None:
-    sign_in(page, live, live.tenant.owner)
-    page.goto("/chat/")
+def test_answers_show_the_servers_sanitised_rendering_and_the_page_renders_none(
+    page: Page, live: Live
+) -> None:
+    tenant = live.tenant
+    conversation = ConversationFactory(organization=tenant.org, user=tenant.owner)
+    for text in SAMPLES:
+        MessageFactory(conversation=conversation, role="assistant", content=text)
+    sign_in(page, live, tenant.owner)
 
-    rendered = page.evaluate("texts => texts.map(window.Switchboard.renderMarkdown)", SAMPLES)
+    page.goto(f"/chat/{conversation.pk}/")
 
-    assert rendered == [str(markdown_render(text)) for text in SAMPLES]
+    bodies = page.locator("#thread article.msg-assistant .msg-body")
+    expect(bodies).to_have_count(len(SAMPLES))
+    shown = [
+        " ".join(html.split()) for html in bodies.evaluate_all("els => els.map(e => e.innerHTML)")
+    ]
+    expected = [" ".join(str(markdown_render(text)).split()) for text in SAMPLES]
+    assert shown == expected
+    assert page.evaluate("typeof window.Switchboard") == "undefined"
+    assert page.locator("#thread script, #thread img, #thread a").count() == 0
