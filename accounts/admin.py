@@ -5,12 +5,13 @@ Also holds `ReadOnlyAdmin`, which the other apps' admins use for append-only rec
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TypedDict, TypeVar
 
 from django.contrib import admin, messages
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
-from django.db.models import Count, QuerySet
+from django.db.models import Count, Model, QuerySet
 from django.http import HttpRequest
+from django_stubs_ext import WithAnnotations
 
 from accounts.models import ApiKey, AuditLog, Membership, Organization, User
 from accounts.services import api_key_revoke_as_staff
@@ -20,21 +21,24 @@ admin.site.site_title = "Switchboard staff"
 admin.site.index_title = "Platform administration"
 
 
-class ReadOnlyAdmin(admin.ModelAdmin):
+M = TypeVar("M", bound=Model)
+
+
+class ReadOnlyAdmin(admin.ModelAdmin[M]):
     """Append-only records: staff may look, but nobody adds, changes or deletes them here."""
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: M | None = None) -> bool:
         return False
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     list_display = ("email", "username", "is_staff", "is_active", "date_joined", "last_login")
     search_fields = ("email", "username", "first_name", "last_name")
     ordering = ("email",)
@@ -50,7 +54,7 @@ class UserAdmin(DjangoUserAdmin):
     )
 
 
-class MembershipInline(admin.TabularInline):
+class MembershipInline(admin.TabularInline[Membership, Organization]):
     model = Membership
     extra = 0
     autocomplete_fields = ("user",)
@@ -58,8 +62,12 @@ class MembershipInline(admin.TabularInline):
     readonly_fields = ("created_at",)
 
 
+class _MemberCount(TypedDict):
+    member_count: int
+
+
 @admin.register(Organization)
-class OrganizationAdmin(admin.ModelAdmin):
+class OrganizationAdmin(admin.ModelAdmin[Organization]):
     list_display = ("name", "slug", "member_count", "created_at")
     search_fields = ("name", "slug")
     date_hierarchy = "created_at"
@@ -70,12 +78,12 @@ class OrganizationAdmin(admin.ModelAdmin):
         return super().get_queryset(request).annotate(member_count=Count("memberships"))
 
     @admin.display(description="members", ordering="member_count")
-    def member_count(self, obj: Organization) -> int:
-        return obj.member_count  # type: ignore[attr-defined]
+    def member_count(self, obj: WithAnnotations[Organization, _MemberCount]) -> int:
+        return obj.member_count
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(admin.ModelAdmin[Membership]):
     list_display = ("user", "organization", "role", "created_at")
     list_filter = ("role",)
     list_select_related = ("user", "organization")
@@ -85,7 +93,7 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 @admin.register(ApiKey)
-class ApiKeyAdmin(admin.ModelAdmin):
+class ApiKeyAdmin(admin.ModelAdmin[ApiKey]):
     """Keys are created in the app, where the secret is shown once; staff can only revoke.
 
     The hash of the secret is never shown or editable: `exclude` keeps it out of the form
@@ -121,7 +129,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: ApiKey | None = None) -> bool:
         # Model calls keep pointing at revoked keys; deleting would erase that history.
         return False
 
@@ -134,7 +142,7 @@ class ApiKeyAdmin(admin.ModelAdmin):
 
 
 @admin.register(AuditLog)
-class AuditLogAdmin(ReadOnlyAdmin):
+class AuditLogAdmin(ReadOnlyAdmin[AuditLog]):
     list_display = ("at", "action", "target", "actor", "organization")
     list_filter = ("action",)
     list_select_related = ("actor", "organization")

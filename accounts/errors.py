@@ -15,7 +15,7 @@ from rest_framework.views import exception_handler
 
 
 class ApplicationError(Exception):
-    status_code = status.HTTP_400_BAD_REQUEST
+    status_code: int = status.HTTP_400_BAD_REQUEST
     error_type = "invalid_request_error"
     code = "bad_request"
 

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import cast
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction, sync_to_async
 from django.conf import settings
@@ -26,21 +27,24 @@ class CurrentOrganizationMiddleware:
         self, get_response: Callable[[HttpRequest], HttpResponse | Awaitable[HttpResponse]]
     ) -> None:
         self.get_response = get_response
-        if iscoroutinefunction(get_response):
+        # Django's own middleware keeps the same flag (MiddlewareMixin.async_mode).
+        self.async_mode = iscoroutinefunction(get_response)
+        if self.async_mode:
             markcoroutinefunction(self)
 
     def __call__(self, request: HttpRequest) -> HttpResponse | Awaitable[HttpResponse]:
-        if iscoroutinefunction(self):
+        if self.async_mode:
             return self._acall(request)
         _attach(request)
-        return self.get_response(request)  # type: ignore[return-value]
+        return self.get_response(request)
 
     async def _acall(self, request: HttpRequest) -> HttpResponse:
         if settings.SESSION_COOKIE_NAME in request.COOKIES:  # no session: no user to look up
             await sync_to_async(_attach)(request)
         else:
             _attach_anonymous(request)
-        return await self.get_response(request)  # type: ignore[misc]
+        # In async mode get_response is a coroutine function (checked in __init__).
+        return await cast(Awaitable[HttpResponse], self.get_response(request))
 
 
 def _attach_anonymous(request: HttpRequest) -> None:
@@ -53,7 +57,7 @@ def _attach(request: HttpRequest) -> None:
     _attach_anonymous(request)
     if not request.user.is_authenticated:
         return
-    memberships = list(membership_list(user=request.user))  # type: ignore[arg-type]
+    memberships = list(membership_list(user=request.user))
     current = membership_choose(memberships, request.session.get(SESSION_KEY))
     if current is not None:
         request.org = current.organization  # type: ignore[attr-defined]

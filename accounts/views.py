@@ -39,8 +39,12 @@ def _render_api_keys(request: OrgHttpRequest, **extra: object) -> HttpResponse:
     template = "accounts/api_keys.html"
     if request.htmx:
         template += "#key-panel"
-    context = {"keys": api_key_list(org=org), **extra}
-    return render(request, template, context, status=400 if extra.get("error") else 200)
+    api_base = request.build_absolute_uri("/v1")
+    context = {"keys": api_key_list(org=org), "api_base": api_base, **extra}
+    # A fragment with its error is a normal answer to htmx (200: the browser logs no failed
+    # request); the page without JavaScript says 400.
+    status = 400 if extra.get("error") and not request.htmx else 200
+    return render(request, template, context, status=status)
 
 
 @login_required

@@ -3,8 +3,9 @@ model activation. They write only through the owning apps' services."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, TypeVar
 
+from django.db.models import Model, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers
@@ -13,16 +14,19 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from accounts.authentication import request_user
 from accounts.models import Organization, User
 from routing.models import AIModel, ModelProvider
 from routing.services import aimodel_set_active
-from usage.models import CallStatus
+from usage.models import CallStatus, ModelCall
 from usage.selectors import model_call_list
 
 MAX_PAGE = 200
 
+_M = TypeVar("_M", bound=Model)
 
-class ErrorSerializer(serializers.Serializer):
+
+class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
     error = serializers.DictField()
 
     class Meta:
@@ -36,7 +40,9 @@ def _money(source: str) -> serializers.DecimalField:
     )
 
 
-def _slug_lookup(queryset: Any, slug_field: str, what: str) -> serializers.SlugRelatedField:
+def _slug_lookup(
+    queryset: QuerySet[_M], slug_field: str, what: str
+) -> serializers.SlugRelatedField[_M]:
     return serializers.SlugRelatedField(
         slug_field=slug_field,
         queryset=queryset,
@@ -45,7 +51,7 @@ def _slug_lookup(queryset: Any, slug_field: str, what: str) -> serializers.SlugR
     )
 
 
-class ModelCallRowSerializer(serializers.Serializer):
+class ModelCallRowSerializer(serializers.Serializer[ModelCall]):
     """One provider attempt as staff see it. Prompts are not on these rows at all."""
 
     id = serializers.IntegerField()
@@ -78,7 +84,7 @@ class ModelCallListApi(APIView):
 
     permission_classes = [IsAdminUser]
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[None]):
         org = _slug_lookup(Organization.objects.all(), "slug", "organisation")
         status = serializers.ChoiceField(choices=CallStatus.choices, required=False)
         provider = _slug_lookup(ModelProvider.objects.all(), "slug", "provider")
@@ -93,7 +99,7 @@ class ModelCallListApi(APIView):
         class Meta:
             ref_name = "ModelCallFilter"
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         count = serializers.IntegerField()
         limit = serializers.IntegerField()
         offset = serializers.IntegerField()
@@ -135,7 +141,7 @@ class ModelCallListApi(APIView):
         return Response(self.OutputSerializer(data).data)
 
 
-class AIModelActiveSerializer(serializers.Serializer):
+class AIModelActiveSerializer(serializers.Serializer[AIModel]):
     id = serializers.IntegerField()
     slug = serializers.CharField()
     active = serializers.BooleanField()
@@ -146,7 +152,7 @@ class AIModelActiveSerializer(serializers.Serializer):
 
 def _aimodel_set_active_response(request: Request, model_id: int, *, active: bool) -> Response:
     model = get_object_or_404(AIModel, pk=model_id)
-    model = aimodel_set_active(model=model, active=active, actor=request.user)
+    model = aimodel_set_active(model=model, active=active, actor=request_user(request))
     return Response(AIModelActiveSerializer(model).data)
 
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from django.contrib import admin, messages
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -22,7 +20,7 @@ from billing.services import plan_request_decide
 
 
 @admin.register(Plan)
-class PlanAdmin(admin.ModelAdmin):
+class PlanAdmin(admin.ModelAdmin[Plan]):
     list_display = (
         "name",
         "slug",
@@ -40,7 +38,7 @@ class PlanAdmin(admin.ModelAdmin):
 
 
 @admin.register(Subscription)
-class SubscriptionAdmin(admin.ModelAdmin):
+class SubscriptionAdmin(admin.ModelAdmin[Subscription]):
     list_display = (
         "organization",
         "plan",
@@ -63,7 +61,7 @@ class SubscriptionAdmin(admin.ModelAdmin):
 
 
 @admin.register(UserEntitlement)
-class UserEntitlementAdmin(admin.ModelAdmin):
+class UserEntitlementAdmin(admin.ModelAdmin[UserEntitlement]):
     list_display = ("user", "organization", "plan", "extra_families", "expires_at", "note")
     list_filter = ("plan",)
     list_select_related = ("user", "organization", "plan")
@@ -74,7 +72,7 @@ class UserEntitlementAdmin(admin.ModelAdmin):
 
 
 @admin.register(PlanRequest)
-class PlanRequestAdmin(admin.ModelAdmin):
+class PlanRequestAdmin(admin.ModelAdmin[PlanRequest]):
     """The plan-request queue. Decisions go through the actions, which audit them."""
 
     list_display = (
@@ -109,7 +107,7 @@ class PlanRequestAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False  # tenants ask from the app; staff only decide
 
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_delete_permission(self, request: HttpRequest, obj: PlanRequest | None = None) -> bool:
         return False
 
     @admin.action(description="Approve selected requests", permissions=("change",))
@@ -142,7 +140,7 @@ class PlanRequestAdmin(admin.ModelAdmin):
 
 
 @admin.register(CreditLedger)
-class CreditLedgerAdmin(ReadOnlyAdmin):
+class CreditLedgerAdmin(ReadOnlyAdmin[CreditLedger]):
     list_display = ("at", "organization", "user", "kind", "credits", "call", "note")
     list_filter = ("kind",)
     list_select_related = ("organization", "user")
@@ -155,7 +153,7 @@ class CreditLedgerAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CreditBalance)
-class CreditBalanceAdmin(ReadOnlyAdmin):
+class CreditBalanceAdmin(ReadOnlyAdmin[CreditBalance]):
     list_display = ("organization", "credits", "updated_at")
     list_select_related = ("organization",)
     search_fields = ("organization__slug", "organization__name")

@@ -3,20 +3,22 @@ plan or an assistant family; staff decide)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import request_org
+from accounts.authentication import request_org, request_user
 from accounts.selectors import membership_get
-from billing.models import Plan
+from billing.models import Plan, PlanRequest
 from billing.selectors import credit_balance, plan_request_list_visible, subscription_get_live
 from billing.services import plan_request_create
 
 
-class PlanRequestOutputSerializer(serializers.Serializer):
+class PlanRequestOutputSerializer(serializers.Serializer[PlanRequest]):
     id = serializers.IntegerField()
     user = serializers.EmailField(source="user.email")
     plan = serializers.SlugField(source="requested_plan.slug", allow_null=True)
@@ -33,7 +35,7 @@ class PlanRequestOutputSerializer(serializers.Serializer):
 
 
 class PlanRequestListCreateApi(APIView):
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[None]):
         plan = serializers.SlugRelatedField(
             slug_field="slug",
             queryset=Plan.objects.filter(is_public=True),
@@ -55,8 +57,10 @@ class PlanRequestListCreateApi(APIView):
         summary="Plan requests: the caller's own, or all of the organisation's for owners/admins",
     )
     def get(self, request: Request) -> Response:
-        requests = plan_request_list_visible(org=request_org(request), user=request.user)
-        return Response(PlanRequestOutputSerializer(requests, many=True).data)
+        requests = plan_request_list_visible(org=request_org(request), user=request_user(request))
+        # The stubs type `instance` as one object even with many=True (drf-stubs issue 827).
+        serializer = PlanRequestOutputSerializer(requests, many=True)  # type: ignore[arg-type]
+        return Response(serializer.data)
 
     @extend_schema(
         request=InputSerializer,
@@ -73,7 +77,7 @@ class PlanRequestListCreateApi(APIView):
         data = serializer.validated_data
         created = plan_request_create(
             org=request_org(request),
-            user=request.user,
+            user=request_user(request),
             plan=data.get("plan"),
             family=data.get("family", ""),
             reason=data.get("reason", ""),
@@ -82,7 +86,7 @@ class PlanRequestListCreateApi(APIView):
 
 
 class MeApi(APIView):
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         email = serializers.EmailField()
         organization = serializers.CharField()
         organization_slug = serializers.CharField()
@@ -96,10 +100,11 @@ class MeApi(APIView):
     @extend_schema(responses=OutputSerializer, summary="The caller, their organisation and plan")
     def get(self, request: Request) -> Response:
         org = request_org(request)
-        membership = membership_get(org=org, user=request.user)
+        user = request_user(request)
+        membership = membership_get(org=org, user=user)
         subscription = subscription_get_live(org=org)
         data = {
-            "email": request.user.email,
+            "email": user.email,
             "organization": org.name,
             "organization_slug": org.slug,
             "role": membership.role if membership else "",

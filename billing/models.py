@@ -6,10 +6,13 @@ billing knows nothing about providers, and routing reads entitlements from here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.db import models
 from django.db.models import Q
+from django.db.models.expressions import Combinable
 
 from accounts.tenancy import TenantModel
 from billing.money import money_field, price_field
@@ -17,13 +20,17 @@ from billing.money import money_field, price_field
 ROUTING_MODES = ["auto", "cost", "speed", "quality", "custom"]
 
 
-def _slug_list(**kwargs: object) -> ArrayField:
-    return ArrayField(models.SlugField(max_length=100), default=list, blank=True, **kwargs)
+def _slug_list(help_text: str = "") -> ArrayField[Sequence[str] | Combinable, list[str]]:
+    return ArrayField(
+        models.SlugField(max_length=100), default=list, blank=True, help_text=help_text
+    )
 
 
-def _model_slug_list(**kwargs: object) -> ArrayField:
+def _model_slug_list(help_text: str = "") -> ArrayField[Sequence[str] | Combinable, list[str]]:
     """Model slugs as providers name them, e.g. `openai/gpt-4.1-mini`."""
-    return ArrayField(models.CharField(max_length=120), default=list, blank=True, **kwargs)
+    return ArrayField(
+        models.CharField(max_length=120), default=list, blank=True, help_text=help_text
+    )
 
 
 class Plan(models.Model):

@@ -74,7 +74,7 @@ def _check_tokens(*counts: int) -> None:
             raise ValueError(f"Token counts are non-negative integers, got {count!r}")
 
 
-def _check_amount(amount: Decimal) -> None:
+def _check_amount(amount: object) -> None:
     if isinstance(amount, bool) or not isinstance(amount, Decimal | int):
         raise TypeError(f"Prices and multipliers must be Decimal, got {type(amount).__name__}")
     if amount < 0:

@@ -6,17 +6,20 @@ sizes are enough to follow a conversation.
 
 from __future__ import annotations
 
+from typing import TypedDict
+
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.db.models.functions import Length
 from django.http import HttpRequest
+from django_stubs_ext import WithAnnotations
 
 from accounts.admin import ReadOnlyAdmin
 from chat.models import Conversation, Message
 
 
 @admin.register(Conversation)
-class ConversationAdmin(ReadOnlyAdmin):
+class ConversationAdmin(ReadOnlyAdmin[Conversation]):
     list_display = ("id", "organization", "user", "assistant", "created_at", "updated_at")
     list_filter = ("assistant",)
     list_select_related = ("organization", "user", "assistant")
@@ -25,8 +28,12 @@ class ConversationAdmin(ReadOnlyAdmin):
     exclude = ("title",)
 
 
+class _ContentLength(TypedDict):
+    content_length: int
+
+
 @admin.register(Message)
-class MessageAdmin(ReadOnlyAdmin):
+class MessageAdmin(ReadOnlyAdmin[Message]):
     list_display = (
         "id",
         "conversation_ref",
@@ -51,8 +58,8 @@ class MessageAdmin(ReadOnlyAdmin):
         return obj.conversation_id
 
     @admin.display(description="characters", ordering="content_length")
-    def length(self, obj: Message) -> int:
-        return obj.content_length  # type: ignore[attr-defined]
+    def length(self, obj: WithAnnotations[Message, _ContentLength]) -> int:
+        return obj.content_length
 
     @admin.display(description="model call")
     def call(self, obj: Message) -> int | None:

@@ -8,10 +8,11 @@ session. The other two are DRF views. The OpenAI-compatible `/v1` is in `chat/v1
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from typing import Any
 
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import CsrfViewMiddleware
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_POST
@@ -21,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import request_org
+from accounts.authentication import request_org, request_user
 from accounts.errors import ApplicationError, error_body
 from accounts.models import Organization, User
 from chat.db import db_step
@@ -39,7 +40,7 @@ from routing.preview import route_preview
 from routing.services import prompt_check_record
 
 
-class ErrorSerializer(serializers.Serializer):
+class ErrorSerializer(serializers.Serializer[dict[str, Any]]):
     error = serializers.DictField()
 
 
@@ -49,11 +50,11 @@ def error_response(error: ApplicationError) -> JsonResponse:
 
 
 def _guarded(
-    view: Callable[..., Awaitable[HttpResponse]],
-) -> Callable[..., Awaitable[HttpResponse]]:
+    view: Callable[..., Awaitable[HttpResponseBase]],
+) -> Callable[..., Coroutine[Any, Any, HttpResponseBase]]:
     """Every ApplicationError raised before streaming starts becomes its JSON error."""
 
-    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
+    async def wrapper(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponseBase:
         try:
             return await view(request, *args, **kwargs)
         except ApplicationError as error:
@@ -82,10 +83,15 @@ def _session_caller(request: HttpRequest) -> tuple[Organization, User, None]:
     if not user.is_authenticated or org is None:
         raise Unauthenticated("Send an API key as 'Authorization: Bearer <key>'.")
     # The view is CSRF-exempt for key holders; a session must pass Django's own check.
-    refused = CsrfViewMiddleware(lambda r: HttpResponse()).process_view(request, None, (), {})
+    refused = CsrfViewMiddleware(_csrf_checked).process_view(request, _csrf_checked, (), {})
     if refused is not None:
         raise _CsrfRefused(refused)
-    return org, user, None  # type: ignore[return-value]
+    return org, user, None
+
+
+def _csrf_checked(request: HttpRequest) -> HttpResponse:
+    """What Django's CSRF check is asked to protect: a view that is not CSRF-exempt."""
+    return HttpResponse()
 
 
 class _CsrfRefused(ApplicationError):
@@ -97,7 +103,7 @@ class _CsrfRefused(ApplicationError):
         super().__init__(f"CSRF check failed ({response.status_code}): send the CSRF token.")
 
 
-class ChatInput(serializers.Serializer):
+class ChatInput(serializers.Serializer[dict[str, Any]]):
     message = serializers.CharField(trim_whitespace=False, max_length=2_000_000)
     conversation_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
     assistant = serializers.SlugField(required=False, allow_blank=True)
@@ -111,7 +117,7 @@ class ChatInput(serializers.Serializer):
 @csrf_exempt
 @require_POST
 @_guarded
-async def chat_api(request: HttpRequest) -> HttpResponse:
+async def chat_api(request: HttpRequest) -> HttpResponseBase:
     """Route and answer one message; SSE events, or one JSON object with `stream: false`."""
     org, user, api_key_id = await _caller(request)
     data = validated(ChatInput, json_parse(request.body))
@@ -163,7 +169,7 @@ async def _collected(events: AsyncIterator[ChatEvent]) -> dict[str, Any]:
 class PrecheckApi(APIView):
     throttle_scope = "precheck"
 
-    class InputSerializer(serializers.Serializer):
+    class InputSerializer(serializers.Serializer[dict[str, Any]]):
         prompt = serializers.CharField(trim_whitespace=False, max_length=2_000_000)
         assistant = serializers.SlugField(required=False, allow_blank=True)
         mode = serializers.CharField(required=False, allow_blank=True, help_text=" | ".join(MODES))
@@ -185,10 +191,10 @@ class PrecheckApi(APIView):
         serializer = self.InputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        org = request_org(request)
+        org, user = request_org(request), request_user(request)
         chat = ChatRequest(
             org=org,
-            user=request.user,
+            user=user,
             api_key_id=None,
             messages=(ChatMessage(role="user", content=data["prompt"]),),
             assistant=data.get("assistant") or None,
@@ -197,7 +203,7 @@ class PrecheckApi(APIView):
             product_chat=False,
         )
         preview = route_preview(chat_inputs_sync(chat).precheck)
-        prompt_check_record(org=org, user=request.user, preview=preview)
+        prompt_check_record(org=org, user=user, preview=preview)
         outcome = preview.outcome
         if outcome.blocked:
             raise PromptBlocked(
@@ -216,7 +222,7 @@ class ModelListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         org = request_org(request)
-        entitlement = tenant_snapshot_get(org=org, user=request.user).entitlement
+        entitlement = tenant_snapshot_get(org=org, user=request_user(request)).entitlement
         available, unavailable = [], []
         for model, reason in model_availability(
             catalog=catalog_snapshot(), entitlement=entitlement

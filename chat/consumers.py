@@ -9,7 +9,8 @@ Client messages: `{"type": "send", "message": "...", "assistant"?: slug, "mode"?
 `{"type": "stop"}`. Server messages: `{"event": name, "data": {...}}` with the names
 precheck, route, delta, usage, done, error, plus `conversation` (a new chat got its id) and
 `stopped`. `delta`, `usage` and `stopped` carry `html`: the answer so far rendered by
-`chat.markdown` (on deltas at most every 0.1 s, else null), which the page shows as it is. A refusal or a bad message is an `error` event; the socket stays open.
+`chat.markdown` (on deltas at most every 0.1 s, else null), which the page shows as it is.
+A refusal or a bad message is an `error` event; the socket stays open.
 
 The answer streams in its own task so a `stop` can arrive meanwhile. Cancelling that task
 (Stop, or the socket closing) cancels the upstream call; the pipeline keeps the partial

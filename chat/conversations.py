@@ -177,12 +177,18 @@ def conversation_list(*, org: Organization, user: User) -> list[Conversation]:
 
 
 def message_list(*, org: Organization, conversation: Conversation) -> list[Message]:
-    """The thread as shown: user and assistant turns, oldest first, with the answering model."""
+    """The thread as shown: user and assistant turns, oldest first, each answer with the
+    assistant and model that wrote it (`assistant_name`: the label the stream showed)."""
     rows = Message.objects.for_org(org).filter(conversation=conversation)
     rows = rows.exclude(role=MessageRole.SYSTEM).select_related(
         "model_call__model", "model_call__usage"
     )
-    return list(rows.order_by("created_at", "id"))
+    messages = list(rows.order_by("created_at", "id"))
+    names = dict(Assistant.objects.values_list("family", "name"))
+    for message in messages:
+        family = message.model_call.assistant_family if message.model_call else ""
+        message.assistant_name = names.get(family, "Assistant")  # type: ignore[attr-defined]
+    return messages
 
 
 def conversation_rename(

@@ -22,7 +22,7 @@ def json_parse(body: bytes) -> Any:
         raise ApplicationError(f"Body is not valid JSON: {error}") from None
 
 
-def validated(serializer_class: type[serializers.Serializer], data: Any) -> dict[str, Any]:
+def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
     """The serializer's validated data, or a 400 naming the first bad field."""
     serializer = serializer_class(data=data)
     if not serializer.is_valid():

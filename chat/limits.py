@@ -218,7 +218,7 @@ async def limits_acquire(
     if slot_ttl_seconds < 1:
         raise ValueError("slot_ttl_seconds must be at least 1")
     member = f"{request_id}:{secrets.token_hex(8)}"
-    args = [
+    args: list[str | int] = [
         "" if now is None else repr(now),
         WINDOW_SECONDS,
         policy.user_rpm,

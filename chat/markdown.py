@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import time
+
 import nh3
 from django.utils.safestring import SafeString, mark_safe
 from markdown_it import MarkdownIt

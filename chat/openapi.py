@@ -22,7 +22,7 @@ _IDEMPOTENCY = {
     "schema": {"type": "string", "maxLength": 64},
     "description": "Request id; a request is processed and billed at most once per key.",
 }
-_SECURITY = [{"ApiKeyAuth": []}]
+_SECURITY: list[dict[str, list[str]]] = [{"ApiKeyAuth": []}]
 
 PATHS = {
     "/api/ai/chat": {

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 
 from django.conf import settings
 
@@ -157,7 +157,7 @@ def _record_sql(request: ChatRequest, preview: RoutePreview, conversation_id: in
     )
 
 
-async def chat_stream(prepared: PreparedChat) -> AsyncIterator[ChatEvent]:
+async def chat_stream(prepared: PreparedChat) -> AsyncGenerator[ChatEvent, None]:
     """Call the chosen model, falling back before the first token; bill exactly once."""
     release = SlotRelease(prepared.slot)
     try:

@@ -8,7 +8,7 @@ is never written twice. The answer itself streams over the WebSocket (`chat/cons
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from decimal import Decimal
 from typing import Any
 
@@ -67,6 +67,8 @@ class PrecheckHint:
     blocked: bool = False
     cannot_afford: bool = False
     problem: str = ""  # why it cannot be sent as it is (plan, context, no route)
+    input_tokens: int = 0  # the prompt with what goes with it (history, system prompt)
+    characters: int = 0
 
 
 def _org(request: OrgHttpRequest) -> Organization:
@@ -133,13 +135,13 @@ def _context(
 
 
 def _render(
-    request: OrgHttpRequest, conversation: Conversation | None, status: int = 200, **extra: Any
+    request: OrgHttpRequest, conversation: Conversation | None, **extra: Any
 ) -> HttpResponse:
     template = PAGE
     if request.htmx and request.htmx.target in PARTIALS:
         template += f"#{request.htmx.target}"
     context = _context(_org(request), request.user, conversation, **extra)
-    return render(request, template, context, status=status)
+    return render(request, template, context)
 
 
 @login_required
@@ -170,9 +172,7 @@ def conversation_rename(request: OrgHttpRequest, conversation_id: int) -> HttpRe
             org=org, user=request.user, conversation_id=renamed.pk, title=params.get("title", "")
         )
     except ValidationError as error:
-        return _render(
-            request, current, status=400, editing_id=renamed.pk, rename_error=error.messages[0]
-        )
+        return _render(request, current, editing_id=renamed.pk, rename_error=error.messages[0])
     if request.htmx:
         return _render(request, current)
     return redirect("chat:conversation", (current or renamed).pk)
@@ -206,7 +206,8 @@ def chat_precheck(request: OrgHttpRequest) -> HttpResponse:
     """The precheck hint for what is typed so far. Nothing is recorded: it is a preview,
     run on every pause in typing, and the real send records its own PromptCheck."""
     throttle = PrecheckHintThrottle()
-    if not throttle.allow_request(request, None):
+    # DRF's throttle reads only the user and the request's META, which a Django request has.
+    if not throttle.allow_request(request, None):  # type: ignore[arg-type]
         wait = math.ceil(throttle.wait() or 1)
         return HttpResponse("Too many prechecks.", status=429, headers={"Retry-After": str(wait)})
     org = _org(request)
@@ -248,28 +249,29 @@ def precheck_hint(
         inputs = chat_inputs_sync(chat).precheck
         preview = route_preview(inputs)
     except ApplicationError as error:  # bad input, not in the plan, no plan at all
-        return PrecheckHint(problem=error.message)
-    return _hint(preview, inputs.catalog)
+        return PrecheckHint(problem=error.message, characters=len(text))
+    return replace(_hint(preview, inputs.catalog), characters=len(text))
 
 
 def _hint(preview: RoutePreview, catalog: Catalog) -> PrecheckHint:
     outcome = preview.outcome
-    labels = {
-        "task_type": outcome.task_type.replace("_", " "),
-        "complexity": outcome.complexity,
-        "risk_level": outcome.risk_level,
-        "categories": outcome.risk_categories,
-    }
+    labels = PrecheckHint(
+        task_type=outcome.task_type.replace("_", " "),
+        complexity=outcome.complexity,
+        risk_level=outcome.risk_level,
+        categories=outcome.risk_categories,
+    )
     decision, chosen = preview.decision, preview.assistant
     if outcome.blocked or decision is None or chosen is None:
-        return PrecheckHint(**labels, blocked=True)
+        return replace(labels, blocked=True)
     names = {m.slug: m.display_name for m in catalog.models}
-    return PrecheckHint(
-        **labels,
+    return replace(
+        labels,
         assistant=chosen.name,
         assistant_reason=chosen.reason,
         model=names.get(decision.model or "", ""),
         est_credits=decision.est_credits.quantize(CREDIT_PLACES) if decision.model else None,
+        input_tokens=decision.input_tokens,
         cannot_afford=decision.refusal_code == RefusalCode.INSUFFICIENT_CREDITS,
         problem=(decision.refusal or "") if decision.model is None else "",
     )
@@ -295,7 +297,7 @@ def assistant_request_access(request: OrgHttpRequest) -> HttpResponse:
     except (ApplicationError, PermissionDenied) as error:
         message = getattr(error, "message", None) or str(error)
         if request.htmx:
-            return _render(request, current, status=400, picker_error=message, **extra)
+            return _render(request, current, picker_error=message, **extra)
         messages.error(request, message)
     else:
         notice = "Request sent. You will get access once it is approved."

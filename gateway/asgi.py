@@ -10,7 +10,12 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings.base")
 # Django must be set up before anything imports models (the chat modules do).
 django_asgi_app = get_asgi_application()
 
-from asgiref.typing import ASGIReceiveCallable, ASGISendCallable, Scope  # noqa: E402
+from asgiref.typing import (  # noqa: E402
+    ASGIReceiveCallable,
+    ASGISendCallable,
+    HTTPScope,
+    LifespanScope,
+)
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
@@ -25,12 +30,14 @@ from chat.providers.clients import aclose_all  # noqa: E402
 V1_PREFIX = "/v1/"
 
 
-async def http_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+async def http_app(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
     app = v1.app if scope["path"].startswith(V1_PREFIX) else django_asgi_app
     await app(scope, receive, send)  # type: ignore[arg-type]
 
 
-async def lifespan_app(scope: Scope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+async def lifespan_app(
+    scope: LifespanScope, receive: ASGIReceiveCallable, send: ASGISendCallable
+) -> None:
     """Start-up needs nothing (pools open on first use); shutdown closes them."""
     while True:
         message = await receive()

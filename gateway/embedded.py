@@ -44,10 +44,10 @@ def postgres_url() -> str:
         with warnings.catch_warnings():
             # platformdirs warns when XDG_RUNTIME_DIR is unset (containers, CI); harmless here.
             warnings.simplefilter("ignore")
-            import pgserver
+            from pgserver.postgres_server import get_server
 
             logging.getLogger("pgserver").setLevel(logging.WARNING)
-            server = pgserver.get_server(data_dir() / "pg", cleanup_mode=None)
+            server = get_server(data_dir() / "pg", cleanup_mode=None)
         _ensure_database(server.get_uri())
         # pgserver listens on a Unix socket: put its directory in the host part, which is
         # where every client (Django, psql, dj-database-url) looks for it.
@@ -128,7 +128,8 @@ def stop() -> None:
             os.kill(int(pid_file.read_text()), 15)
     pgdata = data_dir() / "pg"
     if (pgdata / "postmaster.pid").exists():
-        from pgserver import pg_ctl
+        # pgserver creates one function per bundled binary at import time; no stub knows them.
+        from pgserver import pg_ctl  # type: ignore[attr-defined]
 
         pg_ctl(["-w", "stop"], pgdata=pgdata, user="pgserver" if os.geteuid() == 0 else None)
 

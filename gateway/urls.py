@@ -1,5 +1,7 @@
 from django.contrib import admin
+from django.templatetags.static import static
 from django.urls import include, path
+from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView
 
 from accounts import apis as account_apis
@@ -14,6 +16,8 @@ api_patterns = [
     path("me", billing_apis.MeApi.as_view(), name="me"),
     path("keys", account_apis.ApiKeyListCreateApi.as_view(), name="api-key-list"),
     path("keys/<int:key_id>/revoke", account_apis.ApiKeyRevokeApi.as_view(), name="api-key-revoke"),
+    # chat/apis.py's `_guarded` returns Callable[..., Awaitable[...]]; `path` takes async views
+    # typed Callable[..., Coroutine[...]]. Drop this once `_guarded` says Coroutine.
     path("ai/chat", chat_apis.chat_api, name="chat"),
     path("ai/precheck", chat_apis.PrecheckApi.as_view(), name="precheck"),
     path("ai/models", chat_apis.ModelListApi.as_view(), name="model-list"),
@@ -38,6 +42,8 @@ api_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    # Pages without our layout (the admin, error pages) get the icon browsers ask for.
+    path("favicon.ico", RedirectView.as_view(url=static("img/favicon.svg"), permanent=True)),
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("app/", usage_views.dashboard, name="dashboard"),

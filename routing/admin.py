@@ -6,7 +6,6 @@ No page shows a provider key (only the name of the variable holding it) or a pro
 from __future__ import annotations
 
 import os
-from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -32,7 +31,7 @@ def prompt_hash(obj: PromptCheck | SemanticCacheEntry) -> str:
 
 
 @admin.register(ModelProvider)
-class ModelProviderAdmin(admin.ModelAdmin):
+class ModelProviderAdmin(admin.ModelAdmin[ModelProvider]):
     list_display = ("name", "slug", "kind", "status", "priority", "key_env", "key_set")
     list_filter = ("kind", "status")
     search_fields = ("name", "slug")
@@ -45,7 +44,7 @@ class ModelProviderAdmin(admin.ModelAdmin):
 
 
 @admin.register(AIModel)
-class AIModelAdmin(admin.ModelAdmin):
+class AIModelAdmin(admin.ModelAdmin[AIModel]):
     """`active` changes only through the actions, so every (de)activation is audited."""
 
     list_display = (
@@ -84,14 +83,14 @@ class AIModelAdmin(admin.ModelAdmin):
 
 
 @admin.register(Assistant)
-class AssistantAdmin(admin.ModelAdmin):
+class AssistantAdmin(admin.ModelAdmin[Assistant]):
     list_display = ("name", "family", "default_task_types", "enabled")
     list_filter = ("enabled",)
     search_fields = ("name", "family")
 
 
 @admin.register(RoutingRule)
-class RoutingRuleAdmin(admin.ModelAdmin):
+class RoutingRuleAdmin(admin.ModelAdmin[RoutingRule]):
     list_display = (
         "order",
         "name",
@@ -108,7 +107,7 @@ class RoutingRuleAdmin(admin.ModelAdmin):
 
 
 @admin.register(PromptCheck)
-class PromptCheckAdmin(ReadOnlyAdmin):
+class PromptCheckAdmin(ReadOnlyAdmin[PromptCheck]):
     list_display = (
         "at",
         "organization",
@@ -135,7 +134,7 @@ class PromptCheckAdmin(ReadOnlyAdmin):
 
 
 @admin.register(SemanticCacheEntry)
-class SemanticCacheEntryAdmin(admin.ModelAdmin):
+class SemanticCacheEntryAdmin(admin.ModelAdmin[SemanticCacheEntry]):
     """Staff may purge entries but not write them; the cached answer is not shown."""
 
     list_display = (
@@ -156,12 +155,14 @@ class SemanticCacheEntryAdmin(admin.ModelAdmin):
     def has_add_permission(self, request: HttpRequest) -> bool:
         return False
 
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+    def has_change_permission(
+        self, request: HttpRequest, obj: SemanticCacheEntry | None = None
+    ) -> bool:
         return False
 
 
 @admin.register(ShadowAudit)
-class ShadowAuditAdmin(ReadOnlyAdmin):
+class ShadowAuditAdmin(ReadOnlyAdmin[ShadowAudit]):
     list_display = (
         "at",
         "organization",
@@ -183,7 +184,7 @@ class ShadowAuditAdmin(ReadOnlyAdmin):
 
 
 @admin.register(ConfidenceCell)
-class ConfidenceCellAdmin(ReadOnlyAdmin):
+class ConfidenceCellAdmin(ReadOnlyAdmin[ConfidenceCell]):
     """Rebuilt from shadow audits, so hand edits would be overwritten: view only."""
 
     list_display = (

@@ -33,7 +33,6 @@ from django.db import transaction
 
 from billing.catalog import SeedCounts, catalog_row_upsert
 from routing.models import (
-    TASK_TYPES,
     AIModel,
     Assistant,
     LatencyTier,
@@ -41,6 +40,7 @@ from routing.models import (
     ProviderKind,
     ProviderStatus,
 )
+from routing.types import TASK_TYPES
 
 CHECKED = "checked 2026-11-21"
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from decimal import Decimal
+from typing import TypedDict
 
 from billing.types import Entitlement
 from routing.errors import InvalidRequest, NotInPlan
@@ -98,7 +99,9 @@ def _exclusion(
 
 
 def _ranker(mode: str, request: RouteRequest) -> Callable[[ModelInfo], tuple[object, ...]]:
-    cost = lambda m: m.raw_cost(request.input_tokens, 1)  # noqa: E731 - a sort key
+    def cost(m: ModelInfo) -> Decimal:
+        return m.raw_cost(request.input_tokens, 1)
+
     task = request.task_type
     if mode == "cost":
         return lambda m: (cost(m), -_quality(m, task))
@@ -317,6 +320,16 @@ def _apply_rules(
     return "auto", None, None, skipped
 
 
+class _DecisionCommon(TypedDict):
+    """The fields every decision of `_decision` shares, chosen or refused."""
+
+    mode: str
+    exclusions: tuple[Exclusion, ...]
+    input_tokens: int
+    output_tokens: int
+    rule: str | None
+
+
 def _decision(
     *,
     ranked: list[ModelInfo],
@@ -328,7 +341,7 @@ def _decision(
     rule_note: str | None,
     pinned: bool,
 ) -> RouteDecision:
-    common = {
+    common: _DecisionCommon = {
         "mode": mode,
         "exclusions": tuple(exclusions),
         "input_tokens": request.input_tokens,

@@ -10,6 +10,7 @@ They are for local use only: the simulator binds to 127.0.0.1 unless told otherw
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 import hmac
 import json
@@ -52,6 +53,14 @@ from simulator.types import ApiError, ChatCall, Piece, Reply
 Handler = Callable[[Connection, HttpRequest], Awaitable[None]]
 
 
+def _capped(call: ChatCall, behaviour: ModelBehaviour | None, stop: str) -> ChatCall:
+    """The call with the model's own output limit applied (`max_output_tokens`)."""
+    cap = behaviour.max_output_tokens if behaviour else None
+    if cap is None or call.length <= cap:
+        return call
+    return dataclasses.replace(call, length=cap, stop_reason=stop)
+
+
 @dataclass(frozen=True)
 class Dialect:
     error_body: Callable[[int, str, str | None, str | None], Any]
@@ -59,6 +68,7 @@ class Dialect:
     stream_pieces: Callable[[Reply], list[Piece]]
     malformed_piece: Callable[[Reply], Piece]
     id_prefix: str
+    length_stop: str  # the stop reason of a reply cut at its length limit
 
 
 OPENAI = Dialect(
@@ -67,6 +77,7 @@ OPENAI = Dialect(
     openai_api.stream_pieces,
     openai_api.malformed_piece,
     "chatcmpl-",
+    "length",
 )
 ANTHROPIC = Dialect(
     anthropic_api.error_body,
@@ -74,6 +85,7 @@ ANTHROPIC = Dialect(
     anthropic_api.stream_pieces,
     anthropic_api.malformed_piece,
     "msg_",
+    "max_tokens",
 )
 
 
@@ -144,6 +156,7 @@ class Simulator:
         await self._generate(conn, ANTHROPIC, anthropic_api.messages_parse(_json(request)))
 
     async def _generate(self, conn: Connection, dialect: Dialect, call: ChatCall) -> None:
+        call = _capped(call, self.config.behaviour_for(call.model), dialect.length_stop)
         tokens = reply_tokens(call.seed, call.length)
         behaviour, fault, stats = self._begin(call.model, len(tokens))
         if await self._failed_early(conn, dialect, fault, behaviour):

@@ -34,6 +34,8 @@ class ModelBehaviour:
     cut_after: int | None = None
     malformed_after: int | None = None
     failures: Mapping[str, float] = field(default_factory=dict)
+    # The provider's own output limit: a longer reply stops there, as cut by max_tokens.
+    max_output_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -138,7 +140,7 @@ def _behaviour_parse(data: Any, base: ModelBehaviour, where: str) -> ModelBehavi
         values["error_rate"] = _number(data["error_rate"], f"{where}.error_rate", 0.0, 1.0)
     if "error_status" in data:
         values["error_status"] = _statuses(data["error_status"], f"{where}.error_status")
-    for name in ("retry_after", "cut_after", "malformed_after"):
+    for name in ("retry_after", "cut_after", "malformed_after", "max_output_tokens"):
         if name in data:
             values[name] = _optional_count(data[name], f"{where}.{name}")
     if "hang" in data:

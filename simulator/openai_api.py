@@ -50,13 +50,14 @@ def chat_parse(body: Any) -> ChatCall:
         raise ApiError(400, "'stream' must be a boolean.", "invalid_type", "stream")
     options = body.get("stream_options") or {}
     seed = seed_of(messages)
-    length = _max_tokens(body)
+    # max_tokens caps the reply, as it does a real model's: a reply cut by it says "length".
+    natural, cap = default_length(seed), _max_tokens(body)
     return ChatCall(
         model=model,
         seed=seed,
         prompt_tokens=estimate_tokens([text_of(m.get("content")) for m in messages]),
-        length=length or default_length(seed),
-        stop_reason="stop",
+        length=min(natural, cap) if cap else natural,
+        stop_reason="length" if cap and cap < natural else "stop",
         stream=stream,
         include_usage=isinstance(options, dict) and options.get("include_usage") is True,
     )

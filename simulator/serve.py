@@ -14,7 +14,7 @@ from daphne.server import Server
 from simulator.asgi import ABORT_EXTENSION, Message, Scope
 
 
-class _AbortingServer(Server):  # type: ignore[misc]
+class _AbortingServer(Server):
     def create_application(self, protocol: Any, scope: Scope) -> Any:
         scope["extensions"] = {**(scope.get("extensions") or {}), ABORT_EXTENSION: {}}
         return super().create_application(protocol, scope)

@@ -19,7 +19,7 @@ from usage.services import abuse_flag_clear
 
 
 @admin.register(ModelCall)
-class ModelCallAdmin(ReadOnlyAdmin):
+class ModelCallAdmin(ReadOnlyAdmin[ModelCall]):
     list_display = (
         "at",
         "request_id",
@@ -49,7 +49,7 @@ class ModelCallAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UsageRecord)
-class UsageRecordAdmin(ReadOnlyAdmin):
+class UsageRecordAdmin(ReadOnlyAdmin[UsageRecord]):
     list_display = ("at", "request_id", "organization", "user", "type", "quantity", "display_units")
     list_filter = ("type",)
     list_select_related = ("organization", "user")
@@ -58,7 +58,7 @@ class UsageRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(CostRecord)
-class CostRecordAdmin(ReadOnlyAdmin):
+class CostRecordAdmin(ReadOnlyAdmin[CostRecord]):
     list_display = (
         "at",
         "organization",
@@ -80,7 +80,7 @@ class CostRecordAdmin(ReadOnlyAdmin):
 
 
 @admin.register(UsageDaily)
-class UsageDailyAdmin(ReadOnlyAdmin):
+class UsageDailyAdmin(ReadOnlyAdmin[UsageDaily]):
     """A rollup rebuilt from the records, so it is view-only like them."""
 
     list_display = (
@@ -103,7 +103,7 @@ class UsageDailyAdmin(ReadOnlyAdmin):
 
 
 @admin.register(MonthlyReport)
-class MonthlyReportAdmin(ReadOnlyAdmin):
+class MonthlyReportAdmin(ReadOnlyAdmin[MonthlyReport]):
     list_display = ("month", "organization", "status", "file", "created_at")
     list_filter = ("status",)
     list_select_related = ("organization",)
@@ -112,7 +112,7 @@ class MonthlyReportAdmin(ReadOnlyAdmin):
 
 
 @admin.register(AbuseFlag)
-class AbuseFlagAdmin(ReadOnlyAdmin):
+class AbuseFlagAdmin(ReadOnlyAdmin[AbuseFlag]):
     """Flags are raised by the abuse signals; staff only clear them, through the audited action."""
 
     list_display = ("raised_at", "organization", "user", "kind", "detail", "cleared_at")

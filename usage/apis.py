@@ -11,17 +11,17 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts.authentication import request_org
+from accounts.authentication import request_org, request_user
 from billing.selectors import subscription_get_live
 from billing.services import month_bounds
-from usage.selectors import usage_summary
+from usage.selectors import DayUsage, FamilyUsage, usage_summary
 
 
 def _credits(**kwargs: Any) -> serializers.DecimalField:
     return serializers.DecimalField(max_digits=20, decimal_places=4, **kwargs)
 
 
-class UsageDaySerializer(serializers.Serializer):
+class UsageDaySerializer(serializers.Serializer[DayUsage]):
     day = serializers.DateField()
     credits = _credits()
     requests = serializers.IntegerField()
@@ -31,7 +31,7 @@ class UsageDaySerializer(serializers.Serializer):
         ref_name = "UsageDay"
 
 
-class UsageFamilySerializer(serializers.Serializer):
+class UsageFamilySerializer(serializers.Serializer[FamilyUsage]):
     family = serializers.CharField(help_text="Assistant family; empty when none was used")
     credits = _credits()
     requests = serializers.IntegerField()
@@ -44,7 +44,7 @@ class UsageFamilySerializer(serializers.Serializer):
 class UsageSummaryApi(APIView):
     """Credits used and left this billing period; never raw provider cost."""
 
-    class FilterSerializer(serializers.Serializer):
+    class FilterSerializer(serializers.Serializer[None]):
         user = serializers.ChoiceField(
             choices=["me"], required=False, help_text="`me`: only the caller's own usage"
         )
@@ -52,7 +52,7 @@ class UsageSummaryApi(APIView):
         class Meta:
             ref_name = "UsageSummaryFilter"
 
-    class OutputSerializer(serializers.Serializer):
+    class OutputSerializer(serializers.Serializer[dict[str, Any]]):
         plan = serializers.CharField(allow_null=True, help_text="Plan name; null without one")
         plan_slug = serializers.CharField(allow_null=True)
         scope = serializers.CharField(help_text="`organization`, or `user` with ?user=me")
@@ -86,7 +86,7 @@ class UsageSummaryApi(APIView):
             else month_bounds(timezone.now())
         )
         summary = usage_summary(
-            org=org, user=request.user if only_me else None, start=start, end=end
+            org=org, user=request_user(request) if only_me else None, start=start, end=end
         )
         data = {
             **vars(summary),

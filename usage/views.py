@@ -139,7 +139,7 @@ def plan_request_create_page(request: OrgHttpRequest) -> HttpResponse:
     except (ApplicationError, PermissionDenied) as error:
         message = getattr(error, "message", None) or str(error)
         if request.htmx:
-            return _render(request, status=400, request_error=message)
+            return _render(request, request_error=message)
         messages.error(request, message)
     else:
         if request.htmx:

@@ -145,7 +145,7 @@ async def breaker_record_failure(provider: str, *, now: datetime | None = None) 
     A failed half-open trial re-opens it at once; failures while open keep its cool-down.
     """
     keys = [FAILURES, OPEN, _trial_key(provider)]
-    args = [_now_ms(now), provider, _threshold(), _cooldown_ms()]
+    args: list[str | int] = [_now_ms(now), provider, _threshold(), _cooldown_ms()]
     return bool(await redis_script(_FAILURE)(keys=keys, args=args))
 
 

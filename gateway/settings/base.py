@@ -5,9 +5,14 @@ from pathlib import Path
 from typing import Any
 
 import dj_database_url
+import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from gateway import embedded
+
+# Django's generic classes (ModelAdmin, Field, ...) accept type arguments at runtime, as the
+# annotations give them: `class PlanAdmin(admin.ModelAdmin[Plan])`.
+django_stubs_ext.monkeypatch()
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -38,7 +43,7 @@ def env_list(name: str, default: list[str]) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()] if value else default
 
 
-def database_config() -> dict[str, Any]:
+def database_config() -> dj_database_url.DBConfig:
     url = os.environ.get("DATABASE_URL", "").strip() or embedded.postgres_url()
     try:
         config = dj_database_url.parse(url)
@@ -86,6 +91,7 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "django.forms",  # its templates, for FORM_RENDERER below
     "servestatic",  # its configuration checks; without it the middleware warns at start
     "django.contrib.postgres",
     "allauth",
@@ -139,6 +145,9 @@ TEMPLATES = [
     },
 ]
 
+# Forms render with the project's templates first (templates/django/forms/).
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
+
 DATABASES = {"default": database_config()}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -154,7 +163,7 @@ CACHES = {
 # timeout is also 5 s: without a longer read timeout an idle WebSocket's consumer dies with
 # a redis TimeoutError (and the browser sees the connection drop).
 CHANNEL_LAYER_SOCKET_TIMEOUT = env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 30)
-CHANNEL_LAYERS = {
+CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
         "CONFIG": {

@@ -122,7 +122,13 @@
       if (current) current.meta.textContent = "Assistant · " + data.task_type.replace(/_/g, " ") + " · choosing a model…";
     },
     route: function (data) {
-      if (current) current.meta.textContent = data.summary;
+      // The one label of this answer, as the thread shows it once stored; the why beside it.
+      if (current) {
+        current.meta.textContent = data.summary;
+        const why = el("p", "msg-why muted small", "Why: " + data.assistant_reason + "; " + data.reason + ".");
+        why.setAttribute("data-testid", "route-why");
+        current.meta.after(why);
+      }
       announce("Writing the answer…");
     },
     delta: function (data) {
@@ -136,8 +142,13 @@
       const used = note("This answer used " + data.credits + " credits" + (data.incomplete ? " (partial answer)." : "."), "msg-usage");
       if (used) used.setAttribute("data-testid", "answer-credits");
     },
-    done: function () {
-      finish("Answer complete.");
+    done: function (data) {
+      if (data.finish_reason === "length") {
+        note("The answer stopped at its length limit (max tokens); ask for more to continue.");
+        finish("The answer reached its length limit.");
+      } else {
+        finish("Answer complete.");
+      }
       refreshAll();
     },
     stopped: function (data) {
@@ -285,7 +296,13 @@
 
   function submit() {
     const text = prompt.value;
-    if (!text.trim()) { prompt.focus(); return; }
+    if (!text.trim()) {
+      announce("Write a message first.");
+      prompt.setAttribute("aria-invalid", "true");
+      prompt.focus();
+      return;
+    }
+    prompt.removeAttribute("aria-invalid");
     if (current) { announce("An answer is still being written: press Stop or wait."); return; }
     if (Date.now() < holdUntil) {
       announce("Rate limited: try again in " + Math.ceil((holdUntil - Date.now()) / 1000) + " s.");
@@ -300,6 +317,7 @@
   }
 
   composer.addEventListener("submit", function (event) { event.preventDefault(); submit(); });
+  prompt.addEventListener("input", function () { prompt.removeAttribute("aria-invalid"); });
   prompt.addEventListener("keydown", function (event) {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) {
       event.preventDefault();

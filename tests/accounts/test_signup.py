@@ -71,3 +71,14 @@ def test_login_page_is_served_to_anonymous_visitors(client) -> None:
     assert dashboard.status_code == 302
     assert dashboard["Location"].startswith("/accounts/login/")
     assert 'name="password"' in client.get("/accounts/login/").content.decode()
+
+
+def test_a_weak_password_is_refused_right_below_the_password_field(client) -> None:
+    response = signup(client, "weak2@example.test", "password")
+
+    html = response.content.decode()
+    field = html.index('id="id_password1"')
+    error = html.index("This password is too common")
+    next_field = html.index('id="id_password2"')
+    assert field < error < next_field  # under the password input, not above the form
+    assert 'aria-describedby="id_password1_helptext id_password1_error"' in html

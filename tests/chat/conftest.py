@@ -27,6 +27,7 @@ LIVE_SETTINGS = {
     "PROVIDER_FIRST_BYTE_TIMEOUT": "1",
     "PROVIDER_CHUNK_TIMEOUT": "1",
     "CHAT_DEADLINE_SECONDS": "20",
+    "CHAT_WHOLE_ANSWER_DEADLINE_SECONDS": "3",
     "BREAKER_FAILURE_THRESHOLD": "5",
     "BREAKER_COOLDOWN_SECONDS": "3",
     # Routing must only see the simulator, whatever keys the machine has.

@@ -30,9 +30,7 @@ def second_url(
 
 
 def chat(url: str, live: Live, **body: Any) -> httpx.Response:
-    return httpx.post(
-        f"{url}/api/ai/chat", json=BODY | body, headers=live.headers(), timeout=20
-    )
+    return httpx.post(f"{url}/api/ai/chat", json=BODY | body, headers=live.headers(), timeout=20)
 
 
 def test_a_rate_limit_counts_requests_on_both_processes(live: Live, second_url: str) -> None:

@@ -107,13 +107,28 @@ def test_chat_completion_has_openai_shape_and_usage(sim: httpx.Client) -> None:
     choice = body["choices"][0]
     assert choice["message"]["role"] == "assistant"
     assert len(choice["message"]["content"].split()) == 12
-    assert choice["finish_reason"] == "stop"
+    assert choice["finish_reason"] == "length"  # 12 is shorter than the natural reply
     prompt_tokens = math.ceil(len(HELLO[0]["content"]) / 4)
     assert body["usage"] == {
         "prompt_tokens": prompt_tokens,
         "completion_tokens": 12,
         "total_tokens": prompt_tokens + 12,
     }
+
+
+def test_max_tokens_is_a_cap_and_the_finish_reason_says_which_ended_the_reply(
+    sim: httpx.Client,
+) -> None:
+    natural = sim.post(CHAT, json=chat()).json()
+    length = natural["usage"]["completion_tokens"]
+    capped = sim.post(CHAT, json=chat(max_tokens=length - 1)).json()
+    roomy = sim.post(CHAT, json=chat(max_tokens=length + 100)).json()
+
+    assert natural["choices"][0]["finish_reason"] == "stop"
+    assert capped["choices"][0]["finish_reason"] == "length"
+    assert capped["usage"]["completion_tokens"] == length - 1
+    assert roomy["choices"][0]["finish_reason"] == "stop"
+    assert roomy["usage"]["completion_tokens"] == length
 
 
 def test_requested_length_is_honoured_and_defaults_stay_plausible(sim: httpx.Client) -> None:
@@ -150,7 +165,7 @@ def test_stream_with_usage_follows_openai_chunk_format(sim: httpx.Client) -> Non
     assert chunks[0]["choices"][0]["delta"]["role"] == "assistant"
     content = [c["choices"][0]["delta"]["content"] for c in chunks[1:6]]
     assert "".join(content) == whole["choices"][0]["message"]["content"]
-    assert chunks[6]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[6]["choices"][0]["finish_reason"] == "length"  # five tokens, cut by max_tokens
     assert all(c["usage"] is None for c in chunks[:7])
     assert chunks[7]["choices"] == []
     assert chunks[7]["usage"] == whole["usage"]
@@ -163,7 +178,7 @@ def test_stream_without_usage_ends_with_finish_reason_then_done(sim: httpx.Clien
     chunks = [json.loads(d) for d in data[:-1]]
     assert data[-1] == "[DONE]"
     assert len(chunks) == 5  # role, three tokens, finish
-    assert chunks[-1]["choices"][0]["finish_reason"] == "stop"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "length"
     assert all("usage" not in c for c in chunks)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import defaultdict
 
 # --- Language ----------------------------------------------------------------------------------
 
@@ -96,7 +96,7 @@ def _dominant_script(sample: str) -> str:
 
 def _latin_language(sample: str) -> str:
     lowered = sample.lower()
-    votes: Counter[str] = Counter()
+    votes: defaultdict[str, float] = defaultdict(float)
     for word in _LATIN_WORD_RE.findall(lowered):
         languages = _STOPWORD_VOTES.get(word, ())
         for language in languages:

@@ -137,7 +137,8 @@ class LinearModel:
                 _tfidf(char_counts, self.char_idf[char_cols]),
             ]
         )
-        return values @ self.weights[cols] + self.intercept
+        scores: np.ndarray = values @ self.weights[cols] + self.intercept
+        return scores
 
     def predict(self, text: str) -> tuple[str, float]:
         scores = self.decision_function(text)
@@ -149,7 +150,7 @@ class LinearModel:
 
 def _tfidf(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
     """One block of TfidfVectorizer(sublinear_tf=True, norm="l2") for a single document."""
-    values = (np.log(counts) + 1.0) * idf
+    values: np.ndarray = (np.log(counts) + 1.0) * idf
     norm = np.sqrt(values @ values)
     return values / norm if norm else values
 

@@ -6,10 +6,16 @@ Also the pattern fragments that `rule_table` builds its rules from.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
-from re import _constants as sre_constants
-from re import _parser as sre_parser
-from typing import Any
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    # typeshed describes re's private parser under its deprecated public names only.
+    import sre_constants
+    import sre_parse as sre_parser
+else:
+    from re import _constants as sre_constants
+    from re import _parser as sre_parser
 
 from routing.precheck.classifier.base import RULE_CLIP, clip
 
@@ -71,23 +77,31 @@ class Rule:
         return self.unless is None or self.unless.search(text) is None
 
 
-def _rule(task: str, confidence: float, pattern: str, **kwargs: Any) -> Rule:
-    lowered = kwargs.pop("lowered", True)
-    extra = {key: _re(value) if isinstance(value, str) else value for key, value in kwargs.items()}
-    literals = _required_literals(pattern)
-    if literals is None:
-        return Rule(task, confidence, _re(pattern), lowered, **extra)
-    trigrams = frozenset(_rarest_trigram(literal) for literal in literals if len(literal) >= 3)
-    short = tuple(sorted(literal for literal in literals if len(literal) < 3))
-    return Rule(
+def _rule(
+    task: str,
+    confidence: float,
+    pattern: str,
+    *,
+    lowered: bool = True,
+    requires: str | None = None,
+    unless: str | None = None,
+    max_chars: int | None = None,
+) -> Rule:
+    rule = Rule(
         task,
         confidence,
         _re(pattern),
         lowered,
-        **extra,
-        cue_trigrams=trigrams,
-        cue_substrings=short,
+        requires=None if requires is None else _re(requires),
+        unless=None if unless is None else _re(unless),
+        max_chars=max_chars,
     )
+    literals = _required_literals(pattern)
+    if literals is None:
+        return rule
+    trigrams = frozenset(_rarest_trigram(literal) for literal in literals if len(literal) >= 3)
+    short = tuple(sorted(literal for literal in literals if len(literal) < 3))
+    return replace(rule, cue_trigrams=trigrams, cue_substrings=short)
 
 
 # Characters from most to least frequent in English text; anything else counts as rare.
