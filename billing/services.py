@@ -4,6 +4,7 @@ from datetime import UTC, datetime
 
 from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
@@ -81,7 +82,8 @@ def plan_request_decide(
 
     The row is locked and must still be pending, so two staff deciding at the same time
     cannot both win; the loser gets a ValidationError. An approval takes effect at once:
-    a family is added to the requester's entitlement, a plan replaces the org's plan.
+    a family is added to the requester's entitlement, a plan replaces the org's plan, and
+    every other pending request the approval satisfies is approved with it (audited too).
     """
     if not actor.is_staff:
         raise PermissionDenied("Only platform staff can decide plan requests.")
@@ -101,15 +103,50 @@ def plan_request_decide(
         locked.save(update_fields=["status", "decided_by", "decided_at", "note"])
         if approve:
             _plan_request_apply(locked)
-        audit_log_record(
-            actor=actor,
-            org=locked.organization,
-            action=f"plan_request.{'approve' if approve else 'reject'}",
-            target=str(locked),
-            before={"status": PlanRequestStatus.PENDING.value},
-            after={"status": status.value, "note": note},
-        )
+        _plan_request_audit(locked, actor)
+        if approve:
+            _plan_request_settle_satisfied(locked, actor)
     return locked
+
+
+def _plan_request_audit(request: PlanRequest, actor: User) -> None:
+    approved = request.status == PlanRequestStatus.APPROVED
+    audit_log_record(
+        actor=actor,
+        org=request.organization,
+        action=f"plan_request.{'approve' if approved else 'reject'}",
+        target=str(request),
+        before={"status": PlanRequestStatus.PENDING.value},
+        after={"status": request.status, "note": request.note},
+    )
+
+
+def _plan_request_settle_satisfied(approved: PlanRequest, actor: User) -> None:
+    """Approve the organisation's other pending requests that `approved` now satisfies: the
+    same plan, or a family the newly approved plan includes (for a family: the same user's
+    request for it)."""
+    pending = (
+        PlanRequest.objects.for_org(approved.organization)
+        .select_for_update()
+        .filter(status=PlanRequestStatus.PENDING)
+        .exclude(pk=approved.pk)
+    )
+    plan = approved.requested_plan
+    if plan is not None:
+        satisfied = pending.filter(
+            Q(requested_plan=plan) | Q(requested_family__in=plan.allowed_families)
+        )
+        why = f"Included in the {plan.name} plan (request #{approved.pk} approved)."
+    else:
+        satisfied = pending.filter(user=approved.user, requested_family=approved.requested_family)
+        why = f"Granted with request #{approved.pk}."
+    for request in satisfied:
+        request.status = PlanRequestStatus.APPROVED
+        request.decided_by = actor
+        request.decided_at = approved.decided_at
+        request.note = why
+        request.save(update_fields=["status", "decided_by", "decided_at", "note"])
+        _plan_request_audit(request, actor)
 
 
 def _plan_request_apply(request: PlanRequest) -> None:

@@ -58,6 +58,8 @@ def chat_inputs_build(
         model=request.model,
         has_images=request.has_images,
         down_providers=breakers.cooling,
+        system_prompt=request.product_chat,
+        max_output_tokens=request.max_tokens,
     )
     return ChatInputs(precheck=precheck, history=tuple(history), breakers=breakers)
 

@@ -150,9 +150,13 @@ def mode_checked(mode: str | None, entitlement: Entitlement) -> str:
 def route_request(
     *, outcome: PrecheckOutcome, assistant: AssistantChoice, inputs: PrecheckInputs
 ) -> RouteRequest:
-    """What routing decides on; refuses a prompt (with its context) over the plan's max context."""
+    """What routing decides on, counting every input token the bill will (the prompt, its
+    context and the assistant's system prompt); refuses a request over the plan's max context."""
     entitlement = inputs.entitlement
     input_tokens = outcome.input_tokens + inputs.context_tokens
+    info = inputs.catalog.assistant(assistant.family)
+    if inputs.system_prompt and info is not None:
+        input_tokens += info.system_prompt_tokens
     if input_tokens > entitlement.max_context:
         raise InvalidRequest(
             f"prompt: about {input_tokens:,} tokens, over the "
@@ -168,6 +172,7 @@ def route_request(
         language=outcome.language,
         mode=mode_checked(inputs.mode, entitlement),
         model=inputs.model,
+        max_output_tokens=inputs.max_output_tokens,
     )
 
 
@@ -211,6 +216,8 @@ def route_select(
     output_tokens = estimate_output_tokens(
         request.task_type, request.complexity, request.input_tokens
     )
+    if request.max_output_tokens is not None:
+        output_tokens = min(output_tokens, request.max_output_tokens)
     exclusions: list[Exclusion] = []
     candidates: list[ModelInfo] = []
     for model in catalog.models:

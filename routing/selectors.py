@@ -5,6 +5,7 @@ from decimal import Decimal
 
 from accounts.models import Organization
 from routing.models import AIModel, Assistant, ConfidenceCell, RoutingRule
+from routing.precheck.classifier import estimate_tokens
 from routing.types import AssistantInfo, Catalog, ModelInfo, RuleInfo
 
 BENCHMARK_MODEL_SLUG = "openai/gpt-4o"
@@ -38,7 +39,12 @@ def catalog_get() -> Catalog:
         for m in AIModel.objects.filter(active=True).select_related("provider")
     )
     assistants = tuple(
-        AssistantInfo(family=a.family, name=a.name, default_task_types=tuple(a.default_task_types))
+        AssistantInfo(
+            family=a.family,
+            name=a.name,
+            default_task_types=tuple(a.default_task_types),
+            system_prompt_tokens=estimate_tokens(a.system_prompt),
+        )
         for a in Assistant.objects.filter(enabled=True)
     )
     escalations = frozenset(

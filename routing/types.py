@@ -55,6 +55,7 @@ class AssistantInfo:
     family: str
     name: str
     default_task_types: tuple[str, ...]
+    system_prompt_tokens: int = 0  # what its system prompt adds to every request
 
 
 @dataclass(frozen=True)
@@ -192,6 +193,8 @@ class PrecheckInputs:
     model: str | None = None  # an explicit model slug; None routes
     has_images: bool = False
     down_providers: frozenset[str] = frozenset()  # breakers in their cool-down
+    system_prompt: bool = False  # the request goes with the assistant's system prompt
+    max_output_tokens: int | None = None
 
 
 @dataclass(frozen=True)
@@ -213,3 +216,4 @@ class RouteRequest:
     language: str = "en"
     mode: str = "auto"
     model: str | None = None  # an explicit model slug from the caller; routing honours it
+    max_output_tokens: int | None = None  # the caller's max_tokens: the answer is no longer

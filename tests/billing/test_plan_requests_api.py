@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from accounts.models import Role
-from billing.models import PlanRequest, PlanRequestStatus
-from billing.services import plan_request_decide
+from accounts.models import AuditLog, Role
+from billing.models import Plan, PlanRequest, PlanRequestStatus
+from billing.services import plan_request_create, plan_request_decide
 from tests.accounts.factories import MembershipFactory, UserFactory
 from tests.billing.factories import PlanFactory, PlanRequestFactory
-from tests.conftest import Tenant, bearer
+from tests.conftest import Tenant, bearer, make_tenant
 
 pytestmark = pytest.mark.django_db
 
@@ -222,3 +222,25 @@ def test_anonymous_caller_is_refused(api_client, tenant: Tenant) -> None:
 
     assert response.status_code in {401, 403}
     assert not PlanRequest.objects.exists()
+
+
+def test_approving_a_plan_settles_the_requests_it_satisfies(free_tenant: Tenant) -> None:
+    tenant, other, staff = free_tenant, make_tenant("Freebie", "free"), UserFactory(is_staff=True)
+    team, free = Plan.objects.get(slug="team"), Plan.objects.get(slug="free")
+    family = next(f for f in team.allowed_families if f not in free.allowed_families)
+    asked_family = plan_request_create(org=tenant.org, user=tenant.member, family=family)
+    same_plan = plan_request_create(org=tenant.org, user=tenant.member, plan=team)
+    owner_plan = plan_request_create(org=tenant.org, user=tenant.owner, plan=team)
+    theirs = plan_request_create(org=other.org, user=other.owner, family=family)
+
+    plan_request_decide(request=owner_plan, approve=True, actor=staff)
+
+    for request in (asked_family, same_plan):
+        request.refresh_from_db()
+        assert request.status == PlanRequestStatus.APPROVED
+        assert request.decided_by == staff
+        assert f"#{owner_plan.pk}" in request.note
+    theirs.refresh_from_db()
+    assert theirs.status == PlanRequestStatus.PENDING  # another organisation's plan is theirs
+    approvals = AuditLog.objects.filter(action="plan_request.approve", organization=tenant.org)
+    assert approvals.count() == 3

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pytest
 from playwright.sync_api import ConsoleMessage, Page, expect
 
 from billing.models import PlanRequest
+from tests.accounts.factories import UserFactory
+from tests.billing.factories import PlanRequestFactory
 from tests.chat.conftest import Live
 from tests.conftest import make_tenant
 from tests.e2e.conftest import VISIBLE_PACE, sign_in
@@ -142,3 +145,29 @@ def test_an_answer_cut_by_its_length_limit_says_so(page: Page, live: Live) -> No
     page.keyboard.press("Enter")
 
     expect(page.locator("#chat-status")).to_have_text("The answer reached its length limit.")
+
+
+@pytest.mark.parametrize(
+    ("path", "column"),
+    [
+        ("/admin/routing/aimodel/", "Active"),
+        ("/admin/routing/modelprovider/", "Status"),
+        ("/admin/billing/planrequest/", "Status"),
+        ("/admin/accounts/apikey/", "Revoked at"),
+    ],
+)
+def test_staff_lists_show_their_state_column_without_scrolling_at_1366(
+    page: Page, live: Live, path: str, column: str
+) -> None:
+    staff = UserFactory(is_staff=True, is_superuser=True)
+    PlanRequestFactory(organization=live.tenant.org)
+    page.set_viewport_size({"width": 1366, "height": 768})
+    sign_in(page, live, staff)
+
+    page.goto(path)
+
+    header = page.locator("#result_list thead th").filter(has_text=column)
+    expect(header).to_be_visible()
+    box = header.bounding_box()
+    assert box is not None and box["x"] + box["width"] <= 1366
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1366
