@@ -4,8 +4,9 @@ import contextlib
 
 import redis
 from django.db import DatabaseError, connection
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponsePermanentRedirect, JsonResponse
 from django.shortcuts import redirect
+from django.templatetags.static import static
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
@@ -14,6 +15,11 @@ from accounts.redis import redis_sync
 
 def home(request: HttpRequest) -> HttpResponse:
     return redirect("dashboard")
+
+
+def favicon(request: HttpRequest) -> HttpResponse:
+    """The icon browsers ask for on pages without our layout (the admin, error pages)."""
+    return HttpResponsePermanentRedirect(static("img/favicon.svg"))
 
 
 def _vector_installed() -> bool:

@@ -1,6 +1,5 @@
 """Settings shared by every environment. Every environment variable is read here, strictly."""
 
-import os
 from pathlib import Path
 from typing import Any
 
@@ -9,6 +8,17 @@ import django_stubs_ext
 from django.core.exceptions import ImproperlyConfigured
 
 from gateway import embedded
+from gateway.settings.env import (
+    env_bool,
+    env_choice,
+    env_dotted,
+    env_float,
+    env_int,
+    env_list,
+    env_rate,
+    env_str,
+    env_url,
+)
 
 # Django's generic classes (ModelAdmin, Field, ...) accept type arguments at runtime, as the
 # annotations give them: `class PlanAdmin(admin.ModelAdmin[Plan])`.
@@ -17,34 +27,8 @@ django_stubs_ext.monkeypatch()
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
-def env_bool(name: str, default: bool) -> bool:
-    value = os.environ.get(name, "").strip().lower()
-    if not value:
-        return default
-    if value in {"1", "true", "yes", "on"}:
-        return True
-    if value in {"0", "false", "no", "off"}:
-        return False
-    raise ImproperlyConfigured(f"{name} must be true or false, got {value!r}")
-
-
-def env_int(name: str, default: int) -> int:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return int(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be an integer, got {value!r}") from None
-
-
-def env_list(name: str, default: list[str]) -> list[str]:
-    value = os.environ.get(name, "").strip()
-    return [item.strip() for item in value.split(",") if item.strip()] if value else default
-
-
 def database_config() -> dj_database_url.DBConfig:
-    url = os.environ.get("DATABASE_URL", "").strip() or embedded.postgres_url()
+    url = env_str("DATABASE_URL", "") or embedded.postgres_url()
     try:
         config = dj_database_url.parse(url)
     except ValueError:
@@ -54,35 +38,35 @@ def database_config() -> dj_database_url.DBConfig:
         raise ImproperlyConfigured(
             "DATABASE_URL is malformed: expected postgres://USER:PASSWORD@HOST:PORT/NAME"
         )
-    config["TEST"] = {"NAME": os.environ.get("TEST_DATABASE_NAME") or None}
+    config["TEST"] = {"NAME": env_str("TEST_DATABASE_NAME", "") or None}
     # A connection pool per process (psycopg_pool): under ASGI every request runs its ORM
     # calls in its own thread, so persistent per-thread connections would pile up; the
     # pool caps them and saves a connect per request.
     config.setdefault("OPTIONS", {})["pool"] = {
-        "min_size": env_int("DB_POOL_MIN_SIZE", 2),
-        "max_size": env_int("DB_POOL_MAX_SIZE", 20),
-        "timeout": env_int("DB_POOL_TIMEOUT", 10),
+        "min_size": env_int("DB_POOL_MIN_SIZE", 2, minimum=1),
+        "max_size": env_int("DB_POOL_MAX_SIZE", 20, minimum=1),
+        "timeout": env_int("DB_POOL_TIMEOUT", 10, minimum=1),
     }
     return config
 
 
 # The chat path's async connections (chat/db.py), a pool of their own per web process.
-HOT_DB_POOL_SIZE = env_int("DB_POOL_MAX_SIZE", 20)
+HOT_DB_POOL_SIZE = env_int("DB_POOL_MAX_SIZE", 20, minimum=1)
 
 
 def redis_url() -> str:
-    url = os.environ.get("REDIS_URL", "").strip() or embedded.redis_url()
+    url = env_str("REDIS_URL", "") or embedded.redis_url()
     if not url.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("REDIS_URL is malformed: expected redis://HOST:PORT/DB")
     return url
 
 
-SECRET_KEY = os.environ.get("SECRET_KEY") or "dev-only-insecure-key-change-me-in-production"
+SECRET_KEY = env_str("SECRET_KEY", "dev-only-insecure-key-change-me-in-production")
 DEBUG = env_bool("DEBUG", True)
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS", [])
-SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000")
-SIMULATOR_URL = os.environ.get("SIMULATOR_URL", "http://127.0.0.1:8100/v1")
+SITE_URL = env_url("SITE_URL", "http://127.0.0.1:8000")
+SIMULATOR_URL = env_url("SIMULATOR_URL", "http://127.0.0.1:8100/v1")
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -162,7 +146,7 @@ CACHES = {
 # channels-redis waits on BZPOPMIN for 5 s at a time, and redis-py 8's default socket
 # timeout is also 5 s: without a longer read timeout an idle WebSocket's consumer dies with
 # a redis TimeoutError (and the browser sees the connection drop).
-CHANNEL_LAYER_SOCKET_TIMEOUT = env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 30)
+CHANNEL_LAYER_SOCKET_TIMEOUT = env_int("CHANNEL_LAYER_SOCKET_TIMEOUT", 30, minimum=6)
 CHANNEL_LAYERS: dict[str, dict[str, Any]] = {
     "default": {
         "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -197,11 +181,13 @@ LOGIN_REDIRECT_URL = "dashboard"
 ACCOUNT_LOGIN_METHODS = {"email"}
 ACCOUNT_SIGNUP_FIELDS = ["email*", "password1*", "password2*"]
 ACCOUNT_UNIQUE_EMAIL = True
-ACCOUNT_EMAIL_VERIFICATION = os.environ.get("ACCOUNT_EMAIL_VERIFICATION", "none")
+ACCOUNT_EMAIL_VERIFICATION = env_choice(
+    "ACCOUNT_EMAIL_VERIFICATION", "none", ("none", "optional", "mandatory")
+)
 ACCOUNT_ADAPTER = "billing.signup.AccountAdapter"
 ACCOUNT_LOGOUT_ON_GET = False
-EMAIL_BACKEND = os.environ.get("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
-DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "Switchboard <noreply@localhost>")
+EMAIL_BACKEND = env_dotted("EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend")
+DEFAULT_FROM_EMAIL = env_str("DEFAULT_FROM_EMAIL", "Switchboard <noreply@localhost>")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
@@ -213,8 +199,8 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "accounts.errors.api_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": ["rest_framework.throttling.ScopedRateThrottle"],
     "DEFAULT_THROTTLE_RATES": {
-        "precheck": os.environ.get("PRECHECK_RATE", "120/min"),
-        "models": os.environ.get("MODELS_RATE", "60/min"),
+        "precheck": env_rate("PRECHECK_RATE", "120/min"),
+        "models": env_rate("MODELS_RATE", "60/min"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -237,48 +223,41 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 STATICFILES_DIRS = [BASE_DIR / "static"]
-MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT") or BASE_DIR / ".data" / "media")
+MEDIA_ROOT = Path(env_str("MEDIA_ROOT", "") or BASE_DIR / ".data" / "media")
 MEDIA_URL = "media/"
 SERVESTATIC_USE_FINDERS = DEBUG
 
 
-def env_float(name: str, default: float) -> float:
-    value = os.environ.get(name, "").strip()
-    if not value:
-        return default
-    try:
-        return float(value)
-    except ValueError:
-        raise ImproperlyConfigured(f"{name} must be a number, got {value!r}") from None
-
-
 # The chat path: deadlines, provider timeouts, circuit breaker, catalog cache.
-CHAT_DEADLINE_SECONDS = env_int("CHAT_DEADLINE_SECONDS", 120)
+CHAT_DEADLINE_SECONDS = env_int("CHAT_DEADLINE_SECONDS", 120, minimum=1)
 # A non-streaming answer comes back whole, so its client waits for all of it: a shorter limit.
-CHAT_WHOLE_ANSWER_DEADLINE_SECONDS = env_int("CHAT_WHOLE_ANSWER_DEADLINE_SECONDS", 60)
-PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0)
-PROVIDER_FIRST_BYTE_TIMEOUT = env_float("PROVIDER_FIRST_BYTE_TIMEOUT", 30.0)
-PROVIDER_CHUNK_TIMEOUT = env_float("PROVIDER_CHUNK_TIMEOUT", 30.0)
-BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5)
-BREAKER_COOLDOWN_SECONDS = env_float("BREAKER_COOLDOWN_SECONDS", 30.0)
-BREAKER_TRIAL_SECONDS = env_float("BREAKER_TRIAL_SECONDS", 30.0)  # a half-open trial's lock
-SNAPSHOT_TTL_SECONDS = env_float("SNAPSHOT_TTL_SECONDS", 5.0)
+CHAT_WHOLE_ANSWER_DEADLINE_SECONDS = env_int("CHAT_WHOLE_ANSWER_DEADLINE_SECONDS", 60, minimum=1)
+PROVIDER_CONNECT_TIMEOUT = env_float("PROVIDER_CONNECT_TIMEOUT", 5.0, minimum=0.1)
+PROVIDER_FIRST_BYTE_TIMEOUT = env_float("PROVIDER_FIRST_BYTE_TIMEOUT", 30.0, minimum=0.1)
+PROVIDER_CHUNK_TIMEOUT = env_float("PROVIDER_CHUNK_TIMEOUT", 30.0, minimum=0.1)
+BREAKER_FAILURE_THRESHOLD = env_int("BREAKER_FAILURE_THRESHOLD", 5, minimum=1)
+BREAKER_COOLDOWN_SECONDS = env_float("BREAKER_COOLDOWN_SECONDS", 30.0, minimum=0.1)
+BREAKER_TRIAL_SECONDS = env_float(
+    "BREAKER_TRIAL_SECONDS", 30.0, minimum=0.1
+)  # a half-open trial's lock
+SNAPSHOT_TTL_SECONDS = env_float("SNAPSHOT_TTL_SECONDS", 5.0, minimum=0.0)
 MODEL_CALL_DEADLINE_SECONDS = CHAT_DEADLINE_SECONDS
 # Abuse signals: this many blocked prompts, or calls costing this many credits, per window.
-ABUSE_WINDOW_SECONDS = env_int("ABUSE_WINDOW_SECONDS", 600)
-ABUSE_BLOCKED_THRESHOLD = env_int("ABUSE_BLOCKED_THRESHOLD", 5)
-ABUSE_HIGH_COST_CREDITS = env_int("ABUSE_HIGH_COST_CREDITS", 200)
-ABUSE_HIGH_COST_THRESHOLD = env_int("ABUSE_HIGH_COST_THRESHOLD", 5)
+ABUSE_WINDOW_SECONDS = env_int("ABUSE_WINDOW_SECONDS", 600, minimum=60)
+ABUSE_BLOCKED_THRESHOLD = env_int("ABUSE_BLOCKED_THRESHOLD", 5, minimum=1)
+ABUSE_HIGH_COST_CREDITS = env_int("ABUSE_HIGH_COST_CREDITS", 200, minimum=1)
+ABUSE_HIGH_COST_THRESHOLD = env_int("ABUSE_HIGH_COST_THRESHOLD", 5, minimum=1)
 
 DEMO_ORG_SLUG = "demo"
 DEMO_USER_EMAIL = "demo@switchboard.local"
 
+LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "pgserver": {"level": "WARNING"},
         "aiohttp": {"level": "WARNING"},

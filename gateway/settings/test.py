@@ -1,13 +1,12 @@
 """Test settings: the real PostgreSQL, Valkey and channels-redis layer, with fast hashing."""
 
-import os
-
 from gateway.settings.base import *  # noqa: F403
 from gateway.settings.base import CACHES, CHANNEL_LAYERS, REDIS_URL
+from gateway.settings.env import env_str
 
 # Tests get their own Redis database, flushed at the start of each session, so rate-limit
 # counters and breaker state never leak between runs or into the dev server's data.
-REDIS_URL = os.environ.get("TEST_REDIS_URL") or REDIS_URL.rsplit("/", 1)[0] + "/15"
+REDIS_URL = env_str("TEST_REDIS_URL", "") or REDIS_URL.rsplit("/", 1)[0] + "/15"
 CACHES["default"]["LOCATION"] = REDIS_URL
 CHANNEL_LAYERS["default"]["CONFIG"]["hosts"][0]["address"] = REDIS_URL
 CELERY_BROKER_URL = REDIS_URL

@@ -57,3 +57,25 @@ def test_production_settings_require_a_secret_key() -> None:
 
     assert result.returncode != 0
     assert "SECRET_KEY must be set" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("ACCOUNT_EMAIL_VERIFICATION", "always", "ACCOUNT_EMAIL_VERIFICATION must be one of"),
+        ("EMAIL_BACKEND", "smtp please", "EMAIL_BACKEND must be a dotted Python path"),
+        ("PRECHECK_RATE", "lots", "PRECHECK_RATE must be a rate such as 120/min"),
+        ("LOG_LEVEL", "LOUD", "LOG_LEVEL must be one of"),
+        ("SITE_URL", "example.com", "SITE_URL must be a http or https URL"),
+        ("CHAT_DEADLINE_SECONDS", "0", "CHAT_DEADLINE_SECONDS must be at least 1"),
+        ("PROVIDER_CHUNK_TIMEOUT", "nan", "PROVIDER_CHUNK_TIMEOUT must be at least"),
+        ("DB_POOL_MAX_SIZE", "many", "DB_POOL_MAX_SIZE must be an integer"),
+    ],
+)
+def test_every_variable_is_checked_and_a_bad_value_is_named(
+    variable: str, value: str, message: str
+) -> None:
+    result = start_django(**{variable: value})
+
+    assert result.returncode != 0
+    assert message in result.stderr

@@ -138,10 +138,11 @@ def test_session_authenticated_user_can_precheck(api_client, tenant: Tenant) -> 
 
 
 def test_precheck_requires_authentication(api_client) -> None:
-    assert api_client.post("/api/ai/precheck", {"prompt": "hi"}, format="json").status_code in {
-        401,
-        403,
-    }
+    response = api_client.post("/api/ai/precheck", {"prompt": "hi"}, format="json")
+
+    assert response.status_code == 401  # a bearer API: unauthenticated is 401, with its scheme
+    assert response["WWW-Authenticate"] == 'Bearer realm="api"'
+    assert response.json()["error"]["type"] == "authentication_error"
 
 
 def test_precheck_is_rate_limited_per_user(
