@@ -211,6 +211,19 @@ def tree_rss_mb(process: psutil.Process) -> float:
     return total / 2**20
 
 
+def tree_cpu_seconds(process: psutil.Process | None) -> float:
+    """CPU time (user + system) of a process and its children, shells excluded."""
+    total = 0.0
+    for each in [process, *process.children(recursive=True)] if process else []:
+        try:
+            if each.name() not in ("sh", "bash"):
+                times = each.cpu_times()
+                total += times.user + times.system
+        except psutil.Error:
+            continue
+    return total
+
+
 @contextmanager
 def watching(target: Target) -> Iterator[None]:
     running = [True]
@@ -245,6 +258,7 @@ def wrk(target: Target, connections: int, script: Path) -> dict[str, float]:
         raise SystemExit(f"{target.name}: {errors.group(1)} failed requests\n{output}")
     latency = dict(re.findall(r"^\s+(50|99)%\s+(\S+)\s*$", output, re.M))
     return {
+        "requests": float(re.search(r"(\d+) requests in", output).group(1)),  # type: ignore[union-attr]
         "rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)),  # type: ignore[union-attr]
         "p50": _ms(latency["50"]),
         "p99": _ms(latency["99"]),
@@ -306,8 +320,11 @@ def measure(targets: list[Target], upstream: Target, directory: Path) -> dict[st
                     elif scenario == "ttfb":
                         record["ttfb"].append(asyncio.run(first_byte_ms(target)))
                     else:
-                        connections = int(scenario[3:])
-                        record[scenario].append(wrk(target, connections, lua[target.name])["rps"])
+                        cpu_before = tree_cpu_seconds(target.process)
+                        result = wrk(target, int(scenario[3:]), lua[target.name])
+                        record[scenario].append(result["rps"])
+                        used = tree_cpu_seconds(target.process) - cpu_before
+                        record[f"cpu_{scenario}"].append(1000 * used / result["requests"])
     return {
         name: {key: statistics.median(values) for key, values in record.items()}
         for name, record in runs.items()
@@ -395,6 +412,7 @@ def render(results: dict[str, dict], profile_text: str | None) -> str:
         ("requests/s, 64 concurrent", "rps64", "", "≥ 2"),
         ("added time to first byte, streaming, 1 concurrent", "ttfb", "ms", "≤ 0.3"),
         ("peak RSS", "rss", "MiB", "≤ 0.5"),
+        ("CPU per request, 16 concurrent", "cpu_rps16", "ms", ""),
     ]
     lines = [
         "| | LiteLLM proxy, 1 worker | Switchboard, 1 process | Switchboard / LiteLLM | goal | met |",
@@ -404,12 +422,14 @@ def render(results: dict[str, dict], profile_text: str | None) -> str:
         lv = added["litellm"].get(key, lite.get(key))
         sv = added["switchboard"].get(key, ours.get(key))
         ratio = sv / lv if lv else float("inf")
-        bound = float(goal.split()[1])
-        met = ratio >= bound if goal.startswith("≥") else ratio <= bound
         fmt = ".0f" if key.startswith(("rps", "rss")) else ".2f"
+        verdict = ""
+        if goal:
+            bound = float(goal.split()[1])
+            met = ratio >= bound if goal.startswith("≥") else ratio <= bound
+            verdict = "yes" if met else "**no**"
         lines.append(
-            f"| {label} | {lv:{fmt}} {unit} | {sv:{fmt}} {unit} | {ratio:.2f} | {goal} | "
-            f"{'yes' if met else '**no**'} |"
+            f"| {label} | {lv:{fmt}} {unit} | {sv:{fmt}} {unit} | {ratio:.2f} | {goal} | {verdict} |"
         )
     body = f"""Reproduce: `make bench-peer` (wrk {wrk_version()}, LiteLLM {LITELLM.split("==")[1]}).
 Upstream: `benchmarks/mock_upstream.py` under uvicorn, 20 content chunks and a usage chunk, zero

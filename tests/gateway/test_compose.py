@@ -17,7 +17,7 @@ def compose() -> dict:
 
 def settings_env_vars() -> set[str]:
     source = "".join(p.read_text() for p in (ROOT / "gateway" / "settings").glob("*.py"))
-    pattern = r"(?:os\.environ\.get|os\.environ\[|env_bool|env_int|env_list)\(?\s*[\"']([A-Z_]+)"
+    pattern = r"(?:os\.environ\.get|os\.environ\[|env_[a-z]+)\(?\s*[\"']([A-Z_]+)"
     return set(re.findall(pattern, source))
 
 
