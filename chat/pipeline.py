@@ -43,9 +43,20 @@ async def chat_prepare(request: ChatRequest) -> PreparedChat:
     tenant = await tenant_snapshot(org=request.org, user=request.user)
     if request.request_id_given:
         await db_step(_refuse_replay)(request)
-    slot, inputs = await _admit(request, tenant)
+    # The precheck needs only the prompt and the plan: its CPU work runs while the slot and
+    # the routing inputs are on their way.
+    admitting = asyncio.ensure_future(_admit(request, tenant))
     try:
-        return await _route(request, slot, inputs, deadline)
+        outcome = precheck_run(
+            text=request.prompt, entitlement=tenant.entitlement, has_images=request.has_images
+        )
+    except BaseException:
+        slot, _ = await admitting  # a refusal by the limits (429) comes before a bad prompt
+        await slot_release(slot)
+        raise
+    slot, inputs = await admitting
+    try:
+        return await _route(request, slot, inputs, outcome, deadline)
     except BaseException:
         await slot_release(slot)
         raise
@@ -74,12 +85,13 @@ async def _admit(request: ChatRequest, tenant: TenantSnapshot) -> tuple[StreamSl
 
 
 async def _route(
-    request: ChatRequest, slot: StreamSlot, inputs: ChatInputs, deadline: float
+    request: ChatRequest,
+    slot: StreamSlot,
+    inputs: ChatInputs,
+    outcome: PrecheckOutcome,
+    deadline: float,
 ) -> PreparedChat:
     entitlement, catalog = inputs.precheck.entitlement, inputs.precheck.catalog
-    outcome = precheck_run(
-        text=request.prompt, entitlement=entitlement, has_images=request.has_images
-    )
     if outcome.blocked:
         raise await _blocked(request, outcome)
     assistant = assistant_choose(outcome=outcome, inputs=inputs.precheck)

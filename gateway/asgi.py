@@ -1,6 +1,7 @@
 """The ASGI application: OpenAI-compatible `/v1` (Starlette, `chat.v1`), every other HTTP path
 (Django), and the browser chat's WebSockets (Channels)."""
 
+import gc
 import os
 
 from django.core.asgi import get_asgi_application
@@ -55,6 +56,13 @@ websocket_urlpatterns = [
     path("ws/chat/new/", ChatConsumer.as_asgi(), name="ws-chat-new"),
     path("ws/chat/<int:conversation_id>/", ChatConsumer.as_asgi(), name="ws-chat"),
 ]
+
+# Start-up leaves tens of thousands of long-lived objects (Django, the apps, the classifier)
+# and every request allocates many short-lived ones: keep the first out of the garbage
+# collector's passes and run its young collections less often (both the latency and the
+# throughput of `make bench-peer` improved with it).
+gc.freeze()
+gc.set_threshold(20_000, 50, 100)
 
 application = ProtocolTypeRouter(
     {
