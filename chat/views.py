@@ -43,7 +43,6 @@ from routing.types import Catalog, RefusalCode, RoutePreview
 
 PAGE = "chat/chat.html"
 PARTIALS = {"conversation-list", "thread", "assistant-picker", "plan-badge"}
-CREDIT_PLACES = Decimal("0.01")
 
 
 @dataclass(frozen=True)
@@ -270,7 +269,7 @@ def _hint(preview: RoutePreview, catalog: Catalog) -> PrecheckHint:
         assistant=chosen.name,
         assistant_reason=chosen.reason,
         model=names.get(decision.model or "", ""),
-        est_credits=decision.est_credits.quantize(CREDIT_PLACES) if decision.model else None,
+        est_credits=decision.est_credits if decision.model else None,
         input_tokens=decision.input_tokens,
         cannot_afford=decision.refusal_code == RefusalCode.INSUFFICIENT_CREDITS,
         problem=(decision.refusal or "") if decision.model is None else "",

@@ -171,3 +171,35 @@ def test_staff_lists_show_their_state_column_without_scrolling_at_1366(
     box = header.bounding_box()
     assert box is not None and box["x"] + box["width"] <= 1366
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
+
+
+def test_a_very_long_prompt_shows_its_size_and_cost_before_sending(
+    page: Page, live: Live
+) -> None:
+    sign_in(page, live, live.tenant.owner)
+    page.goto("/chat/")
+
+    text = ("Summarise this report. " + "word " * 10_000)[:50_000]
+    page.locator("#prompt").fill(text)
+
+    expect(page.get_by_test_id("hint-size")).to_contain_text("(50,000 characters)")
+    expect(page.get_by_test_id("hint-size")).to_contain_text("about 12,")
+    expect(page.get_by_test_id("hint-credits")).to_be_visible()
+
+
+def test_a_new_key_comes_with_ready_examples_and_copy_buttons(page: Page, live: Live) -> None:
+    page.context.grant_permissions(["clipboard-read", "clipboard-write"])
+    sign_in(page, live, live.tenant.owner)
+    page.goto("/app/keys/")
+
+    page.fill("#key-name", "backend")
+    page.get_by_role("button", name="Create key").click()
+
+    secret = page.get_by_test_id("new-secret").inner_text()
+    assert secret.startswith("sb_")
+    expect(page.get_by_test_id("curl-example")).to_contain_text(f"Bearer {secret}")
+    expect(page.get_by_test_id("curl-example")).to_contain_text("/v1/chat/completions")
+    expect(page.get_by_test_id("sdk-example")).to_contain_text(f'api_key="{secret}"')
+    page.get_by_role("button", name="Copy key").click()
+    expect(page.get_by_role("button", name="Copied")).to_be_visible()
+    assert page.evaluate("navigator.clipboard.readText()") == secret
