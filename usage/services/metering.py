@@ -96,6 +96,17 @@ class CallPrices:
     currency: str
     benchmark: tuple[Decimal, Decimal]
 
+    @classmethod
+    def of_call(cls, call: ModelCall) -> CallPrices:
+        """A stored call's prices: its model's now, at the multiplier it was priced at."""
+        return cls(
+            input_cost_per_mtok=call.model.input_cost_per_mtok,
+            output_cost_per_mtok=call.model.output_cost_per_mtok,
+            multiplier=call.display_multiplier,
+            currency=call.model.currency,
+            benchmark=benchmark_prices(),
+        )
+
     def cost(self, outcome: CallOutcome) -> CallCost:
         return price_call(
             input_tokens=outcome.input_tokens,
@@ -414,13 +425,7 @@ def model_call_finish(
         finished_at=now or timezone.now(),
     )
     call = ModelCall.objects.for_org(org).select_related("model").get(pk=call_id)
-    prices = CallPrices(
-        input_cost_per_mtok=call.model.input_cost_per_mtok,
-        output_cost_per_mtok=call.model.output_cost_per_mtok,
-        multiplier=call.display_multiplier,
-        currency=call.model.currency,
-        benchmark=benchmark_prices(),
-    )
+    prices = CallPrices.of_call(call)
     with transaction.atomic():
         billed = _bill(call=call, request_id=request_id, outcome=outcome, prices=prices)
     if billed is not None and billed.created:
@@ -549,12 +554,7 @@ def _call_reconcile(*, call: ModelCall, cutoff: datetime, now: datetime) -> int:
             incomplete=True,
             finished_at=now,
         )
-        prices = CallPrices(
-            input_cost_per_mtok=call.model.input_cost_per_mtok,
-            output_cost_per_mtok=call.model.output_cost_per_mtok,
-            multiplier=call.display_multiplier,
-            currency=call.model.currency,
-            benchmark=benchmark_prices(),
+        _bill(
+            call=call, request_id=call.request_id, outcome=outcome, prices=CallPrices.of_call(call)
         )
-        _bill(call=call, request_id=call.request_id, outcome=outcome, prices=prices)
     return 1
