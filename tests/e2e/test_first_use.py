@@ -173,9 +173,7 @@ def test_staff_lists_show_their_state_column_without_scrolling_at_1366(
     assert page.evaluate("document.documentElement.scrollWidth") <= 1366
 
 
-def test_a_very_long_prompt_shows_its_size_and_cost_before_sending(
-    page: Page, live: Live
-) -> None:
+def test_a_very_long_prompt_shows_its_size_and_cost_before_sending(page: Page, live: Live) -> None:
     sign_in(page, live, live.tenant.owner)
     page.goto("/chat/")
 
