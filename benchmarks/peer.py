@@ -160,7 +160,7 @@ SETUP = """
 from accounts.models import Organization, User
 from accounts.services import api_key_create, organization_create
 from billing.models import Plan
-from billing.services import subscription_start
+from billing.periods import subscription_start
 from django.core.cache import cache
 Plan.objects.filter(slug="team").update(rpm=1_000_000, org_rpm=10_000_000, max_concurrency=1000)
 user, _ = User.objects.get_or_create(email="bench@switchboard.local", defaults={"username": "bench"})

@@ -13,6 +13,12 @@ class InsufficientCredits(ApplicationError):
     code = "insufficient_credits"
 
 
+class BudgetCapReached(ApplicationError):
+    status_code = 402
+    error_type = "billing_error"
+    code = "budget_cap_reached"
+
+
 class PlanRequestInvalid(ApplicationError):
     """A plan request that cannot be filed as asked; `extra["param"]` names the field."""
 

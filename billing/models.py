@@ -53,7 +53,13 @@ class Plan(models.Model):
     denied_categories = _slug_list(
         help_text="Content categories refused on this plan, e.g. adult, weapons"
     )
-    stripe_price_id = models.CharField(max_length=100, blank=True)
+    credits_roll_over = models.BooleanField(
+        default=False,
+        help_text="Unused credits carry into the next period; otherwise they expire at its end",
+    )
+    stripe_price_id = models.CharField(
+        max_length=100, blank=True, help_text="Stripe price (price_...) that checkout sells"
+    )
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_public = models.BooleanField(default=True)
 
@@ -94,6 +100,12 @@ class Subscription(TenantModel):
     stripe_subscription_id = models.CharField(max_length=100, blank=True)
     current_period_start = models.DateTimeField()
     current_period_end = models.DateTimeField()
+    ends_at = models.DateTimeField(
+        null=True, blank=True, help_text="Cancelled: the organisation drops to Free at this time"
+    )
+    # The creation time of the last Stripe event applied, so an older one arriving late
+    # never rolls the subscription back.
+    stripe_event_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -102,6 +114,11 @@ class Subscription(TenantModel):
                 fields=["organization"],
                 condition=Q(status__in=LIVE_SUBSCRIPTION_STATUSES),
                 name="one_live_subscription_per_org",
+            ),
+            models.UniqueConstraint(
+                fields=["stripe_subscription_id"],
+                condition=~Q(stripe_subscription_id=""),
+                name="one_row_per_stripe_subscription",
             ),
             models.CheckConstraint(
                 condition=Q(current_period_end__gt=models.F("current_period_start")),
@@ -182,13 +199,16 @@ class LedgerKind(models.TextChoices):
     USAGE = "usage", "Usage"
     REFUND = "refund", "Refund"
     ADJUSTMENT = "adjustment", "Adjustment"
+    EXPIRY = "expiry", "Expiry"
 
 
 class CreditLedger(TenantModel):
     """Append-only credit movements; the balance is their sum (kept in CreditBalance).
 
     Rows are never updated: a correction is a new `adjustment` or `refund` row, so the
-    history explains every balance. Grants and refunds are positive, usage is negative.
+    history explains every balance. Grants and refunds are positive, usage and expiry are
+    negative. A period's grant and expiry carry a `period_key` (our period, or Stripe's), so
+    each happens once however often a renewal or a webhook runs.
     """
 
     user = models.ForeignKey(
@@ -200,13 +220,20 @@ class CreditLedger(TenantModel):
         "usage.ModelCall", on_delete=models.PROTECT, null=True, blank=True, related_name="ledger"
     )
     note = models.CharField(max_length=200, blank=True)
+    period_key = models.CharField(max_length=120, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         indexes = [models.Index(fields=["organization", "at"])]
         constraints = [
             models.CheckConstraint(
-                condition=~Q(kind="usage") | Q(credits__lte=0), name="ledger_usage_is_debit"
+                condition=~Q(kind__in=["usage", "expiry"]) | Q(credits__lte=0),
+                name="ledger_usage_is_debit",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "period_key"],
+                condition=~Q(period_key=""),
+                name="one_period_row_per_key",
             ),
             models.CheckConstraint(
                 condition=~Q(kind__in=["grant", "refund"]) | Q(credits__gte=0),
@@ -236,3 +263,96 @@ class CreditBalance(TenantModel):
 
     def __str__(self) -> str:
         return f"{self.credits}"
+
+
+class StripeEvent(models.Model):
+    """A Stripe webhook event already applied: recorded in the transaction of its effect, so
+    a retried or repeated event changes nothing more."""
+
+    event_id = models.CharField(max_length=100, unique=True)
+    type = models.CharField(max_length=80)
+    created = models.DateTimeField(help_text="When Stripe created the event")
+    processed_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-processed_at"]
+
+    def __str__(self) -> str:
+        return f"{self.type} {self.event_id}"
+
+
+class BudgetCap(TenantModel):
+    """A monthly credit cap (UTC calendar month) on the whole organisation, one member or one
+    API key. A chat that would pass any cap that applies to it is refused before it starts."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.CASCADE, null=True, blank=True)
+    monthly_credits = price_field()
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(user__isnull=True) | Q(api_key__isnull=True),
+                name="budget_cap_one_subject",
+            ),
+            models.UniqueConstraint(
+                fields=["organization", "user", "api_key"],
+                nulls_distinct=False,
+                name="one_budget_cap_per_subject",
+            ),
+        ]
+
+    @property
+    def scope(self) -> str:
+        if self.user_id:
+            return "member"
+        return "api_key" if self.api_key_id else "organization"
+
+    def __str__(self) -> str:
+        return f"{self.scope} cap {self.monthly_credits}"
+
+
+class BudgetSpend(TenantModel):
+    """Credits used in one month by the organisation (no user, no key), one member or one
+    key: kept by `billing_ledger_usage_debit` as each call is billed, so checking a cap is
+    one indexed read however busy the month."""
+
+    month = models.DateField()
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, null=True, blank=True
+    )
+    api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.CASCADE, null=True, blank=True)
+    credits = money_field()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "month", "user", "api_key"],
+                nulls_distinct=False,
+                name="one_budget_spend_per_subject_month",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.credits} in {self.month:%Y-%m}"
+
+
+class BudgetAlert(TenantModel):
+    """A cap that reached its warning share this month: inserted once by the bill, e-mailed
+    by a beat task (`sent_at`)."""
+
+    cap = models.ForeignKey(BudgetCap, on_delete=models.CASCADE, related_name="alerts")
+    month = models.DateField()
+    created_at = models.DateTimeField(auto_now_add=True)
+    sent_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["cap", "month"], name="one_budget_alert_per_month")
+        ]
+
+    def __str__(self) -> str:
+        return f"alert on {self.cap} for {self.month:%Y-%m}"

@@ -1,14 +1,15 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
-from django.core.exceptions import ImproperlyConfigured, PermissionDenied, ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
 from accounts.models import Membership, Organization, User
 from accounts.services import audit_log_record
+from billing.emails import email_on_commit, owner_emails
 from billing.errors import NoActivePlan, PlanRequestDuplicate, PlanRequestInvalid
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
@@ -18,56 +19,11 @@ from billing.models import (
     PlanRequest,
     PlanRequestStatus,
     Subscription,
-    SubscriptionStatus,
     UserEntitlement,
 )
+from billing.periods import subscription_start
 from billing.selectors import entitlement_get, subscription_get_live
-
-DEFAULT_PLAN_SLUG = "free"
-
-
-def month_bounds(now: datetime) -> tuple[datetime, datetime]:
-    """The UTC calendar month containing `now`, as [start, end)."""
-    start = now.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    if start.month == 12:
-        return start, start.replace(year=start.year + 1, month=1)
-    return start, start.replace(month=start.month + 1)
-
-
-def plan_get_default() -> Plan:
-    try:
-        return Plan.objects.get(slug=DEFAULT_PLAN_SLUG)
-    except Plan.DoesNotExist:
-        raise ImproperlyConfigured(
-            f"No '{DEFAULT_PLAN_SLUG}' plan: run `manage.py seed_catalog` first"
-        ) from None
-
-
-def subscription_start(
-    *, org: Organization, plan: Plan, user: User | None = None, now: datetime | None = None
-) -> Subscription:
-    """Put `org` on `plan` for the current month and grant the plan's monthly credits.
-
-    The partial unique index on live subscriptions makes a second live one fail, so an org
-    can never be on two plans at once.
-    """
-    start, end = month_bounds(now or timezone.now())
-    with transaction.atomic():
-        subscription = Subscription.objects.create(
-            organization=org,
-            plan=plan,
-            status=SubscriptionStatus.ACTIVE,
-            current_period_start=start,
-            current_period_end=end,
-        )
-        CreditLedger.objects.create(
-            organization=org,
-            user=user,
-            kind=LedgerKind.GRANT,
-            credits=plan.monthly_credits,
-            note=f"{plan.name} plan credits for {start:%Y-%m}",
-        )
-    return subscription
+from billing.stripe_api import payments_configured
 
 
 def plan_request_decide(
@@ -84,6 +40,8 @@ def plan_request_decide(
     cannot both win; the loser gets a ValidationError. An approval takes effect at once:
     a family is added to the requester's entitlement, a plan replaces the org's plan, and
     every other pending request the approval satisfies is approved with it (audited too).
+    A paid plan with payments configured waits for an owner's checkout instead. The requester
+    is e-mailed the decision.
     """
     if not actor.is_staff:
         raise PermissionDenied("Only platform staff can decide plan requests.")
@@ -100,13 +58,44 @@ def plan_request_decide(
         locked.decided_by = actor
         locked.decided_at = now or timezone.now()
         locked.note = note
+        checkout_pending = approve and _plan_request_apply(locked)
+        if checkout_pending and not locked.note:
+            locked.note = "Approved: an owner can now subscribe on the billing page."
         locked.save(update_fields=["status", "decided_by", "decided_at", "note"])
-        if approve:
-            _plan_request_apply(locked)
         _plan_request_audit(locked, actor)
-        if approve:
+        _plan_request_email(locked, checkout_pending=checkout_pending)
+        if approve and not checkout_pending:
             _plan_request_settle_satisfied(locked, actor)
     return locked
+
+
+def _plan_request_email(request: PlanRequest, *, checkout_pending: bool = False) -> None:
+    """Tell the requester the decision; for a paid plan, send the owners the way to pay."""
+    org = request.organization
+    asked_for = (
+        f"the {request.requested_plan.name} plan"
+        if request.requested_plan
+        else f"the {request.requested_family} assistant"
+    )
+    email_on_commit(
+        to=[request.user.email],
+        subject=f"Your request for {asked_for} was {request.status}",
+        template="plan_request_decided",
+        request=request,
+        org=org,
+        asked_for=asked_for,
+        approved=request.status == PlanRequestStatus.APPROVED,
+        checkout_pending=checkout_pending,
+    )
+    if checkout_pending:
+        email_on_commit(
+            to=owner_emails(org),
+            subject=f"Subscribe {org.name} to the {request.requested_plan} plan",
+            template="checkout_link",
+            org=org,
+            plan=request.requested_plan,
+            requester=request.user.email,
+        )
 
 
 def _plan_request_audit(request: PlanRequest, actor: User) -> None:
@@ -147,9 +136,15 @@ def _plan_request_settle_satisfied(approved: PlanRequest, actor: User) -> None:
         request.note = why
         request.save(update_fields=["status", "decided_by", "decided_at", "note"])
         _plan_request_audit(request, actor)
+        _plan_request_email(request)
 
 
-def _plan_request_apply(request: PlanRequest) -> None:
+def _plan_request_apply(request: PlanRequest) -> bool:
+    """Grant what was asked. A paid plan, with payments configured, is not switched on here:
+    the owners subscribe through checkout (True: that is still to come)."""
+    plan = request.requested_plan
+    if plan is not None and plan.stripe_price_id and payments_configured():
+        return True
     if request.requested_family:
         entitlement, _ = UserEntitlement.objects.get_or_create(
             organization=request.organization, user=request.user
@@ -161,6 +156,7 @@ def _plan_request_apply(request: PlanRequest) -> None:
         subscription_change_plan(
             org=request.organization, plan=request.requested_plan, user=request.user
         )
+    return False
 
 
 def subscription_change_plan(*, org: Organization, plan: Plan, user: User | None = None) -> None:

@@ -10,7 +10,7 @@ from django.http import HttpRequest
 
 from accounts.models import User
 from accounts.services import organization_create
-from billing.services import plan_get_default, subscription_start
+from billing.periods import plan_get_default, subscription_start
 
 
 class AccountAdapter(DefaultAccountAdapter):

@@ -4,6 +4,30 @@ from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 
+CAP_SUBJECTS = {
+    "organization": "the organisation's",
+    "member": "your",
+    "api_key": "this API key's",
+}
+
+
+@dataclass(frozen=True)
+class CapLeft:
+    """The tightest monthly budget cap on a chat, and how much of it is used this month."""
+
+    scope: str  # organization | member | api_key
+    monthly_credits: Decimal
+    spent: Decimal
+
+    @property
+    def left(self) -> Decimal:
+        return max(self.monthly_credits - self.spent, Decimal(0))
+
+    @property
+    def subject(self) -> str:
+        """Whose cap, as a sentence says it: "your", "the organisation's"."""
+        return CAP_SUBJECTS[self.scope]
+
 
 @dataclass(frozen=True)
 class Entitlement:
@@ -24,6 +48,7 @@ class Entitlement:
     credits_left: Decimal
     period_start: datetime
     period_end: datetime
+    cap: CapLeft | None = None  # read fresh with the credits, like them
 
     def allows_model(self, slug: str) -> bool:
         return not self.models or slug in self.models
@@ -32,5 +57,9 @@ class Entitlement:
         return raw_cost * self.display_multiplier
 
     def affords(self, credits: Decimal) -> bool:
-        """The budget rule: an answer estimated at `credits` may start only if they are left."""
-        return credits <= self.credits_left
+        """The budget rule: an answer estimated at `credits` may start only if they are left,
+        in the organisation's balance and under every monthly cap on the chat."""
+        return credits <= self.credits_left and not self.passes_cap(credits)
+
+    def passes_cap(self, credits: Decimal) -> bool:
+        return self.cap is not None and credits > self.cap.left

@@ -5,11 +5,12 @@ from __future__ import annotations
 from rest_framework import status
 
 from accounts.errors import ApplicationError
-from billing.errors import InsufficientCredits
+from billing.errors import BudgetCapReached, InsufficientCredits
 from routing.errors import InvalidRequest, NotInPlan
 from routing.types import Catalog, ModelInfo, RefusalCode, RouteDecision
 
 PLAN_REQUEST_URL = "/usage/#plan-requests"
+BILLING_URL = "/app/billing/"
 
 
 class NoRouteAvailable(ApplicationError):
@@ -42,6 +43,8 @@ def route_guard(decision: RouteDecision, catalog: Catalog) -> tuple[ModelInfo, .
         match decision.refusal_code:
             case RefusalCode.INSUFFICIENT_CREDITS:
                 raise InsufficientCredits(message, {"plan_request_url": PLAN_REQUEST_URL})
+            case RefusalCode.BUDGET_CAP:
+                raise BudgetCapReached(message, {"billing_url": BILLING_URL})
             case RefusalCode.MODEL_NOT_ALLOWED:
                 raise NotInPlan(message, {"param": "model"})
             case RefusalCode.MODEL_NOT_FOUND:

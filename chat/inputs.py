@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from decimal import Decimal
 
-from accounts.sql import sql_run
-from billing.ledger import credit_balance_sql
-from billing.money import ZERO
+from accounts.sql import Sql, sql_run
+from billing.budget import budget_parse, budget_sql
+from billing.types import CapLeft
 from chat import conversations
 from chat.db import db_step, hot_run
 from chat.providers.base import ChatMessage
@@ -41,7 +41,7 @@ def chat_inputs_build(
     *,
     tenant: TenantSnapshot,
     catalog: Catalog,
-    credits_left: Decimal,
+    budget: tuple[Decimal, CapLeft | None],
     breakers: BreakerView,
     history: Sequence[ChatMessage],
 ) -> ChatInputs:
@@ -49,7 +49,7 @@ def chat_inputs_build(
     context = [*history, *request.messages[:-1]]
     precheck = PrecheckInputs(
         prompt=request.prompt,
-        entitlement=replace(tenant.entitlement, credits_left=credits_left),
+        entitlement=replace(tenant.entitlement, credits_left=budget[0], cap=budget[1]),
         catalog=catalog,
         rules=tenant.rules,
         context_tokens=sum(estimate_tokens(m.content) for m in context),
@@ -66,8 +66,8 @@ def chat_inputs_build(
 
 async def chat_inputs(request: ChatRequest, *, tenant: TenantSnapshot) -> ChatInputs:
     """The send's inputs: credits, breakers and history read concurrently."""
-    credits, breakers, history, catalog = await asyncio.gather(
-        hot_run(credit_balance_sql(org_id=request.org.pk)),
+    budget, breakers, history, catalog = await asyncio.gather(
+        hot_run(_budget_sql(request)),
         breaker_view_async(),
         _history(request),
         catalog_snapshot_async(),
@@ -76,10 +76,14 @@ async def chat_inputs(request: ChatRequest, *, tenant: TenantSnapshot) -> ChatIn
         request,
         tenant=tenant,
         catalog=catalog,
-        credits_left=credits[0] if credits else ZERO,
+        budget=budget_parse(budget),
         breakers=breakers,
         history=history,
     )
+
+
+def _budget_sql(request: ChatRequest) -> Sql:
+    return budget_sql(org_id=request.org.pk, user_id=request.user.pk, api_key_id=request.api_key_id)
 
 
 async def _history(request: ChatRequest) -> list[ChatMessage]:
@@ -92,7 +96,7 @@ async def _history(request: ChatRequest) -> list[ChatMessage]:
 
 def chat_inputs_sync(request: ChatRequest) -> ChatInputs:
     """A preview's inputs, for sync views."""
-    credits = sql_run(credit_balance_sql(org_id=request.org.pk))
+    budget = sql_run(_budget_sql(request))
     history = conversations.history_for(
         org=request.org, user=request.user, conversation_id=request.conversation_id
     )
@@ -100,7 +104,7 @@ def chat_inputs_sync(request: ChatRequest) -> ChatInputs:
         request,
         tenant=tenant_snapshot_get(org=request.org, user=request.user),
         catalog=catalog_snapshot(),
-        credits_left=credits[0] if credits else ZERO,
+        budget=budget_parse(budget),
         breakers=breaker_view(),
         history=history,
     )

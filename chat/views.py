@@ -65,6 +65,7 @@ class PrecheckHint:
     categories: tuple[str, ...] = ()
     blocked: bool = False
     cannot_afford: bool = False
+    over_cap: bool = False
     problem: str = ""  # why it cannot be sent as it is (plan, context, no route)
     input_tokens: int = 0  # the prompt with what goes with it (history, system prompt)
     characters: int = 0
@@ -272,6 +273,7 @@ def _hint(preview: RoutePreview, catalog: Catalog) -> PrecheckHint:
         est_credits=decision.est_credits if decision.model else None,
         input_tokens=decision.input_tokens,
         cannot_afford=decision.refusal_code == RefusalCode.INSUFFICIENT_CREDITS,
+        over_cap=decision.refusal_code == RefusalCode.BUDGET_CAP,
         problem=(decision.refusal or "") if decision.model is None else "",
     )
 

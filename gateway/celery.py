@@ -16,4 +16,14 @@ app.conf.beat_schedule = {
         # A run that waited longer than its interval is superseded by the next one.
         "options": {"expires": 55},
     },
+    "billing-renew-credit-periods": {
+        "task": "billing.tasks.subscriptions_renew_due_task",
+        "schedule": 600.0,
+        "options": {"expires": 590},
+    },
+    "billing-send-budget-alerts": {
+        "task": "billing.tasks.budget_alerts_send_task",
+        "schedule": 60.0,
+        "options": {"expires": 55},
+    },
 }

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView
 from accounts import apis as account_apis
 from adminpanel import apis as staff_apis
 from billing import apis as billing_apis
+from billing import views as billing_views
 from chat import apis as chat_apis
 from gateway import views
 from usage import apis as usage_apis
@@ -45,6 +46,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("accounts/", include("allauth.urls")),
     path("app/", usage_views.dashboard, name="dashboard"),
+    path("app/billing/", include("billing.urls")),
+    path("billing/stripe/webhook", billing_views.stripe_webhook, name="stripe-webhook"),
     path("app/", include("accounts.urls")),
     path("chat/", include("chat.urls")),
     path("usage/", include("usage.urls")),

@@ -92,9 +92,15 @@ def _exclusion(
     else:
         # The budget check: a billing rule (Entitlement.affords), applied to every candidate.
         credits = entitlement.to_credits(model.raw_cost(request.input_tokens, output_tokens))
-        if not entitlement.affords(credits):
+        if credits > entitlement.credits_left:
             code = ExclusionCode.OVER_BUDGET
             reason = f"needs ~{credits:.2f} credits, {entitlement.credits_left:.2f} left"
+        elif entitlement.cap is not None and entitlement.passes_cap(credits):
+            code = ExclusionCode.OVER_CAP
+            reason = (
+                f"needs ~{credits:.2f} credits, {entitlement.cap.left:.2f} left under "
+                f"{entitlement.cap.subject} monthly cap"
+            )
     return Exclusion(model.slug, reason, code) if code else None
 
 
@@ -337,6 +343,27 @@ class _DecisionCommon(TypedDict):
     rule: str | None
 
 
+def _refusal(exclusions: list[Exclusion], entitlement: Entitlement) -> tuple[str, RefusalCode]:
+    """Why no candidate is left, in words and as a code. A cap that stops a model the balance
+    could pay for is what the caller must change, so it is named before the balance."""
+    codes = {e.code for e in exclusions}
+    cap = entitlement.cap
+    if ExclusionCode.OVER_CAP in codes and cap is not None:
+        return (
+            f"This chat would pass {cap.subject} monthly budget cap: {cap.spent:.2f} of "
+            f"{cap.monthly_credits:.2f} credits used this month. An owner or admin can raise "
+            "it on the billing page.",
+            RefusalCode.BUDGET_CAP,
+        )
+    if ExclusionCode.OVER_BUDGET in codes:
+        return (
+            f"Not enough credits: {entitlement.credits_left:.2f} left this period. "
+            "Request a bigger plan to continue.",
+            RefusalCode.INSUFFICIENT_CREDITS,
+        )
+    return "No available model can serve this request.", RefusalCode.NO_ROUTE
+
+
 def _decision(
     *,
     ranked: list[ModelInfo],
@@ -356,13 +383,7 @@ def _decision(
         "rule": rule_note,
     }
     if not ranked:
-        budget = any(e.code == ExclusionCode.OVER_BUDGET for e in exclusions)
-        refusal = (
-            f"Not enough credits: {entitlement.credits_left:.2f} left this period. "
-            "Request a bigger plan to continue."
-            if budget
-            else "No available model can serve this request."
-        )
+        refusal, refusal_code = _refusal(exclusions, entitlement)
         return RouteDecision(
             model=None,
             provider=None,
@@ -371,7 +392,7 @@ def _decision(
             est_cost_raw=Decimal(0),
             est_credits=Decimal(0),
             refusal=refusal,
-            refusal_code=RefusalCode.INSUFFICIENT_CREDITS if budget else RefusalCode.NO_ROUTE,
+            refusal_code=refusal_code,
             **common,
         )
     chosen = ranked[0]

@@ -97,6 +97,7 @@ class ExclusionCode(StrEnum):
     CONTEXT = "context"
     ESCALATED = "escalated"
     OVER_BUDGET = "over_budget"
+    OVER_CAP = "over_cap"
     RULE_SKIPPED = "rule_skipped"
 
 
@@ -104,6 +105,7 @@ class RefusalCode(StrEnum):
     """Why a decision has no model to call."""
 
     INSUFFICIENT_CREDITS = "insufficient_credits"
+    BUDGET_CAP = "budget_cap"
     MODEL_NOT_ALLOWED = "model_not_allowed"
     MODEL_NOT_FOUND = "model_not_found"
     NO_ROUTE = "no_route"

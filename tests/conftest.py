@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiKey, Organization, Role, User
 from billing.models import Plan
-from billing.services import subscription_start
+from billing.periods import subscription_start
 from tests.accounts.factories import ApiKeyFactory, MembershipFactory, OrganizationFactory
 
 

@@ -12,8 +12,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_org, request_user
+from billing.periods import month_bounds
 from billing.selectors import subscription_get_live
-from billing.services import month_bounds
 from usage.selectors import DayUsage, FamilyUsage, usage_summary
 
 

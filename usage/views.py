@@ -21,8 +21,9 @@ from accounts.errors import ApplicationError
 from accounts.models import Organization, User
 from accounts.types import OrgHttpRequest
 from billing.models import Plan, Subscription
+from billing.periods import month_bounds
 from billing.selectors import plan_request_list, subscription_get_live
-from billing.services import month_bounds, plan_request_create
+from billing.services import plan_request_create
 from routing.models import Assistant
 from usage.selectors import UsageSummary, usage_recent, usage_summary
 

@@ -124,6 +124,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "accounts.context_processors.organization",
+                "billing.context_processors.billing_notices",
             ],
         },
     },
@@ -247,6 +248,12 @@ ABUSE_WINDOW_SECONDS = env_int("ABUSE_WINDOW_SECONDS", 600, minimum=60)
 ABUSE_BLOCKED_THRESHOLD = env_int("ABUSE_BLOCKED_THRESHOLD", 5, minimum=1)
 ABUSE_HIGH_COST_CREDITS = env_int("ABUSE_HIGH_COST_CREDITS", 200, minimum=1)
 ABUSE_HIGH_COST_THRESHOLD = env_int("ABUSE_HIGH_COST_THRESHOLD", 5, minimum=1)
+
+# Payments (optional): with no secret key, the billing page says payments are not configured
+# and plan requests stay the way to upgrade. Plans name their Stripe price in the admin.
+STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")
+STRIPE_WEBHOOK_SECRET = env_str("STRIPE_WEBHOOK_SECRET", "")
+STRIPE_API_BASE = env_url("STRIPE_API_BASE", "https://api.stripe.com")
 
 DEMO_ORG_SLUG = "demo"
 DEMO_USER_EMAIL = "demo@switchboard.local"

@@ -193,6 +193,10 @@
       const link = el("a", "", data.code === "not_in_plan" ? "Request access" : "Ask for more credits or a bigger plan");
       link.href = data.plan_request_url;
       way.append(link);
+    } else if (data.billing_url) {
+      const link = el("a", "", "Budget caps");
+      link.href = data.billing_url + "#caps";
+      way.append(link);
     } else if (data.code === "rate_limited") {
       const wait = Number(data.retry_after || 1);
       way.append("Try again in " + wait + " s.");

@@ -6,7 +6,7 @@ Tenant-owned rows with a `user` make that user a member of the same organisation
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -16,6 +16,9 @@ from factory.django import DjangoModelFactory
 
 from accounts.models import Membership
 from billing.models import (
+    BudgetAlert,
+    BudgetCap,
+    BudgetSpend,
     CreditBalance,
     CreditLedger,
     LedgerKind,
@@ -129,3 +132,31 @@ class CreditBalanceFactory(DjangoModelFactory[CreditBalance]):
     def _create(cls, model_class: type[CreditBalance], *args: Any, **kwargs: Any) -> CreditBalance:
         CreditLedgerFactory(organization=kwargs["organization"], credits=kwargs["credits"])
         return model_class.objects.get(organization=kwargs["organization"])
+
+
+class BudgetCapFactory(DjangoModelFactory[BudgetCap]):
+    """An organisation-wide cap; pass `user=` or `api_key=` for a member's or a key's."""
+
+    class Meta:
+        model = BudgetCap
+
+    organization = factory.SubFactory(OrganizationFactory)
+    monthly_credits = Decimal("50.00")
+
+
+class BudgetSpendFactory(DjangoModelFactory[BudgetSpend]):
+    class Meta:
+        model = BudgetSpend
+
+    organization = factory.SubFactory(OrganizationFactory)
+    month = factory.LazyFunction(lambda: timezone.now().date().replace(day=1))
+    credits = Decimal("10.00")
+
+
+class BudgetAlertFactory(DjangoModelFactory[BudgetAlert]):
+    class Meta:
+        model = BudgetAlert
+
+    cap = factory.SubFactory(BudgetCapFactory)
+    organization = factory.LazyAttribute(lambda o: o.cap.organization)
+    month = factory.LazyFunction(lambda: date.today().replace(day=1))

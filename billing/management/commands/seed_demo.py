@@ -18,8 +18,8 @@ from django.db import transaction
 from accounts.models import Membership, Organization, Role, User
 from accounts.services import organization_create
 from billing.models import Plan, Subscription
+from billing.periods import subscription_start
 from billing.selectors import subscription_get_live
-from billing.services import subscription_start
 
 DEMO_ORG_NAME = "Demo Org"
 DEMO_PLAN_SLUG = "pro"
