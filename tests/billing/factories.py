@@ -6,7 +6,7 @@ Tenant-owned rows with a `user` make that user a member of the same organisation
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from typing import Any
 
@@ -159,4 +159,4 @@ class BudgetAlertFactory(DjangoModelFactory[BudgetAlert]):
 
     cap = factory.SubFactory(BudgetCapFactory)
     organization = factory.LazyAttribute(lambda o: o.cap.organization)
-    month = factory.LazyFunction(lambda: date.today().replace(day=1))
+    month = factory.LazyFunction(lambda: timezone.now().date().replace(day=1))
