@@ -9,10 +9,12 @@ from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdmin
 from billing.models import (
+    BudgetCap,
     CreditBalance,
     CreditLedger,
     Plan,
     PlanRequest,
+    StripeEvent,
     Subscription,
     UserEntitlement,
 )
@@ -157,3 +159,20 @@ class CreditBalanceAdmin(ReadOnlyAdmin[CreditBalance]):
     list_display = ("organization", "credits", "updated_at")
     list_select_related = ("organization",)
     search_fields = ("organization__slug", "organization__name")
+
+
+@admin.register(BudgetCap)
+class BudgetCapAdmin(ReadOnlyAdmin[BudgetCap]):
+    """Caps are the customer's own setting (billing page); staff only look."""
+
+    list_display = ("organization", "user", "api_key", "monthly_credits", "updated_at")
+    list_select_related = ("organization", "user", "api_key")
+    search_fields = ("organization__slug", "organization__name", "user__email")
+
+
+@admin.register(StripeEvent)
+class StripeEventAdmin(ReadOnlyAdmin[StripeEvent]):
+    list_display = ("event_id", "type", "created", "processed_at")
+    list_filter = ("type",)
+    search_fields = ("event_id",)
+    date_hierarchy = "processed_at"

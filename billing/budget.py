@@ -24,7 +24,7 @@ from accounts.sql import Sql
 from billing.emails import email_on_commit, manager_emails
 from billing.models import BudgetAlert, BudgetCap, BudgetSpend
 from billing.money import ZERO
-from billing.types import CapLeft
+from billing.types import Budget, CapLeft
 
 WARNING_SHARE = Decimal("0.8")  # also in billing_ledger_usage_debit (billing/migrations/0007)
 
@@ -59,15 +59,16 @@ def budget_sql(*, org_id: int, user_id: int, api_key_id: int | None) -> Sql:
     return Sql(_BUDGET, {**params, "month": budget_month()})
 
 
-def budget_parse(row: tuple[Any, ...] | None) -> tuple[Decimal, CapLeft | None]:
-    """`budget_sql`'s row as (credits left, the tightest cap or None)."""
+def budget_parse(row: tuple[Any, ...] | None) -> Budget:
+    """`budget_sql`'s row as a Budget."""
     if row is None:
-        return ZERO, None
+        return Budget(credits_left=ZERO)
     credits, user_id, api_key_id, cap_credits, spent = row
     if cap_credits is None:
-        return credits or ZERO, None
+        return Budget(credits_left=credits or ZERO)
     scope = "member" if user_id else "api_key" if api_key_id else "organization"
-    return credits or ZERO, CapLeft(scope=scope, monthly_credits=cap_credits, spent=spent)
+    cap = CapLeft(scope=scope, monthly_credits=cap_credits, spent=spent)
+    return Budget(credits_left=credits or ZERO, cap=cap)
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,15 @@ class CapLeft:
 
 
 @dataclass(frozen=True)
+class Budget:
+    """What a chat may still spend, read fresh for each one: the organisation's credits and
+    the tightest monthly cap on this user and key."""
+
+    credits_left: Decimal
+    cap: CapLeft | None = None
+
+
+@dataclass(frozen=True)
 class Entitlement:
     """What one user may do in one organisation right now: plan plus personal overrides."""
 
@@ -56,10 +65,12 @@ class Entitlement:
     def to_credits(self, raw_cost: Decimal) -> Decimal:
         return raw_cost * self.display_multiplier
 
-    def affords(self, credits: Decimal) -> bool:
-        """The budget rule: an answer estimated at `credits` may start only if they are left,
-        in the organisation's balance and under every monthly cap on the chat."""
-        return credits <= self.credits_left and not self.passes_cap(credits)
-
-    def passes_cap(self, credits: Decimal) -> bool:
-        return self.cap is not None and credits > self.cap.left
+    def over_budget(self, credits: Decimal) -> str | None:
+        """The budget rule: an answer estimated at `credits` may start only if they are left
+        in the organisation's balance and under the tightest monthly cap on the chat. Says
+        what stops it ("credits" or "cap"), or None."""
+        if credits > self.credits_left:
+            return "credits"
+        if self.cap is not None and credits > self.cap.left:
+            return "cap"
+        return None

@@ -9,11 +9,10 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from decimal import Decimal
 
 from accounts.sql import Sql, sql_run
 from billing.budget import budget_parse, budget_sql
-from billing.types import CapLeft
+from billing.types import Budget
 from chat import conversations
 from chat.db import db_step, hot_run
 from chat.providers.base import ChatMessage
@@ -41,7 +40,7 @@ def chat_inputs_build(
     *,
     tenant: TenantSnapshot,
     catalog: Catalog,
-    budget: tuple[Decimal, CapLeft | None],
+    budget: Budget,
     breakers: BreakerView,
     history: Sequence[ChatMessage],
 ) -> ChatInputs:
@@ -49,7 +48,7 @@ def chat_inputs_build(
     context = [*history, *request.messages[:-1]]
     precheck = PrecheckInputs(
         prompt=request.prompt,
-        entitlement=replace(tenant.entitlement, credits_left=budget[0], cap=budget[1]),
+        entitlement=replace(tenant.entitlement, credits_left=budget.credits_left, cap=budget.cap),
         catalog=catalog,
         rules=tenant.rules,
         context_tokens=sum(estimate_tokens(m.content) for m in context),

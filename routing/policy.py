@@ -90,12 +90,13 @@ def _exclusion(
         code = ExclusionCode.ESCALATED
         reason = f"escalated: poor shadow-audit record on {request.task_type}"
     else:
-        # The budget check: a billing rule (Entitlement.affords), applied to every candidate.
+        # The budget check: a billing rule (Entitlement.over_budget), for every candidate.
         credits = entitlement.to_credits(model.raw_cost(request.input_tokens, output_tokens))
-        if credits > entitlement.credits_left:
+        stop = entitlement.over_budget(credits)
+        if stop == "credits":
             code = ExclusionCode.OVER_BUDGET
             reason = f"needs ~{credits:.2f} credits, {entitlement.credits_left:.2f} left"
-        elif entitlement.cap is not None and entitlement.passes_cap(credits):
+        elif stop == "cap" and entitlement.cap is not None:
             code = ExclusionCode.OVER_CAP
             reason = (
                 f"needs ~{credits:.2f} credits, {entitlement.cap.left:.2f} left under "

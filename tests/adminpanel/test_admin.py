@@ -16,9 +16,10 @@ from django.db.models import Model
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
 from accounts.models import ApiKey, AuditLog, User
-from billing.models import CreditLedger, LedgerKind, PlanRequestStatus
+from billing.models import BudgetCap, CreditLedger, LedgerKind, PlanRequestStatus, StripeEvent
 from routing.models import AIModel
 from tests.accounts.factories import (
     ApiKeyFactory,
@@ -28,6 +29,7 @@ from tests.accounts.factories import (
     UserFactory,
 )
 from tests.billing.factories import (
+    BudgetCapFactory,
     CreditBalanceFactory,
     CreditLedgerFactory,
     PlanFactory,
@@ -105,6 +107,11 @@ def _assistant_reply() -> Any:
     return MessageFactory(conversation=conversation, role="assistant", model_call=call)
 
 
+def _key_cap() -> BudgetCap:
+    key = ApiKeyFactory()
+    return BudgetCapFactory(organization=key.organization, api_key=key)
+
+
 # One way to make a realistic row of every model the admin shows.
 ROW_FACTORIES: dict[str, Callable[[], Any]] = {
     "auth.Group": lambda: Group.objects.create(name=f"test-group-{next(_names)}"),
@@ -120,6 +127,10 @@ ROW_FACTORIES: dict[str, Callable[[], Any]] = {
     "billing.PlanRequest": PlanRequestFactory,
     "billing.CreditLedger": _usage_ledger_row,
     "billing.CreditBalance": CreditBalanceFactory,
+    "billing.BudgetCap": lambda: _key_cap(),
+    "billing.StripeEvent": lambda: StripeEvent.objects.create(
+        event_id=f"evt_test_{next(_names)}", type="invoice.paid", created=timezone.now()
+    ),
     "routing.ModelProvider": ModelProviderFactory,
     "routing.AIModel": AIModelFactory,
     "routing.Assistant": AssistantFactory,
@@ -142,6 +153,8 @@ APPEND_ONLY = [
     "accounts.AuditLog",
     "billing.CreditLedger",
     "billing.CreditBalance",
+    "billing.BudgetCap",
+    "billing.StripeEvent",
     "usage.UsageRecord",
     "usage.CostRecord",
     "usage.ModelCall",

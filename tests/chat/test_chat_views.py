@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from billing.models import CreditLedger, LedgerKind, PlanRequest, PlanRequestStatus
+from billing.models import BudgetCap, CreditLedger, LedgerKind, PlanRequest, PlanRequestStatus
 from chat.models import Conversation, MessageRole
 from chat.views import PrecheckHintThrottle
 from routing.models import PromptCheck
@@ -274,6 +274,20 @@ def test_precheck_hint_warns_when_the_plan_cannot_afford_the_answer(tenant: Tena
     assert "Not enough credits" in html
     assert "≈" not in html  # no estimate without a model that could answer
     assert 'href="/usage/#plan-requests"' in html
+
+
+def test_precheck_hint_warns_when_a_budget_cap_would_be_passed(tenant: Tenant) -> None:
+    BudgetCap.objects.create(
+        organization=tenant.org, user=tenant.member, monthly_credits=Decimal("0.0001")
+    )
+
+    mine = signed_in(tenant.member).post("/chat/precheck/", {"message": "Hi there."}, **HTMX)
+    owners = signed_in(tenant.owner).post("/chat/precheck/", {"message": "Hi there."}, **HTMX)
+
+    html = mine.content.decode()
+    assert 'data-testid="hint-over-cap"' in html
+    assert "your monthly budget cap" in html and 'href="/app/billing/#caps"' in html
+    assert 'data-testid="hint-over-cap"' not in owners.content.decode()  # not the owner's cap
 
 
 def test_precheck_hints_are_rate_limited_per_user(

@@ -15,7 +15,7 @@ from channels.testing import WebsocketCommunicator
 from django.test import Client
 
 from accounts.redis import redis_async_close
-from billing.models import CreditLedger, LedgerKind, Plan
+from billing.models import BudgetCap, CreditLedger, LedgerKind, Plan
 from chat.markdown import markdown_render
 from chat.models import Conversation, Message
 from chat.providers.clients import aclose_all
@@ -232,7 +232,7 @@ def test_an_idle_socket_outlives_the_channel_layers_poll(live: Live, owner: Head
     run(scenario)
 
 
-@pytest.mark.parametrize("case", ["blocked", "no_credits", "rate_limited"])
+@pytest.mark.parametrize("case", ["blocked", "no_credits", "over_cap", "rate_limited"])
 def test_refusals_are_error_events_with_a_way_on(live: Live, owner: Header, case: str) -> None:
     prompt = PROMPT
     if case == "blocked":
@@ -241,6 +241,8 @@ def test_refusals_are_error_events_with_a_way_on(live: Live, owner: Header, case
         CreditLedger.objects.create(
             organization=live.tenant.org, kind=LedgerKind.ADJUSTMENT, credits=Decimal("-150000")
         )
+    elif case == "over_cap":
+        BudgetCap.objects.create(organization=live.tenant.org, monthly_credits=Decimal(0))
     else:
         Plan.objects.filter(slug="team").update(rpm=1)
 
@@ -260,6 +262,9 @@ def test_refusals_are_error_events_with_a_way_on(live: Live, owner: Header, case
         elif case == "no_credits":
             assert data["code"] == "insufficient_credits"
             assert data["plan_request_url"] == "/usage/#plan-requests"
+        elif case == "over_cap":
+            assert data["code"] == "budget_cap_reached"
+            assert data["billing_url"] == "/app/billing/"
         else:
             assert data["code"] == "rate_limited"
             assert data["retry_after"] >= 1
