@@ -115,6 +115,11 @@ class Figures:
             return ZERO
         return self.savings_credits / self.benchmark_credits
 
+    @property
+    def savings_percent(self) -> Decimal:
+        """The savings rate as a percentage to one place, as pages and reports show it."""
+        return (self.savings_rate * 100).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+
 
 @dataclass(frozen=True)
 class Period:

@@ -85,7 +85,7 @@ def _cover(content: ReportContent) -> list[Flowable]:
             amount(totals.benchmark_credits),
         ],
         ["Savings vs benchmark (credits)", amount(totals.savings_credits)],
-        ["Savings rate", percent(totals.savings_rate)],
+        ["Savings rate", f"{totals.savings_percent}%"],
         ["Requests", f"{totals.requests:,}"],
         ["Tokens in / out", f"{totals.input_tokens:,} / {totals.output_tokens:,}"],
     ]
@@ -125,7 +125,7 @@ def _breakdown(rows: list[BreakdownRow]) -> Table:
             f"{row.figures.requests:,}",
             amount(row.figures.credits),
             amount(row.figures.savings_credits),
-            percent(row.figures.savings_rate),
+            f"{row.figures.savings_percent}%",
         ]
         for row in rows
     ] or [["No billed requests", "", "", "", ""]]

@@ -143,6 +143,11 @@ def _everything_rolled_up(month: Month) -> None:
         usage_daily_rollup(org=month.acme.org, days=PERIOD.days)
 
 
+def _percent(sums: Truth) -> Decimal:
+    rate = sums.savings_credits / sums.benchmark_credits * 100
+    return rate.quantize(Decimal("0.1"), rounding="ROUND_HALF_UP")
+
+
 def _total(month: Month) -> Truth:
     return truth(month.acme.org, PERIOD)[None]
 
@@ -210,6 +215,7 @@ def test_page_and_csv_equal_the_records_and_hide_the_other_org(month: Month) -> 
     assert f'data-testid="total-credits">{money(expected.credits)}<' in html
     assert f'data-testid="total-benchmark">{money(expected.benchmark_credits)}<' in html
     assert f'data-testid="total-savings">{money(expected.savings_credits)}<' in html
+    assert f'data-testid="savings-rate">{_percent(expected)}%<' in html
     assert "Provider cost" not in html  # raw cost is for staff
     tables = Tables(html).tables
     for slug, key in BREAKDOWN_KEYS.items():
@@ -262,6 +268,7 @@ def test_the_pdf_report_equals_the_records_and_hides_the_other_org(month: Month)
     assert f"Spend (credits) {money(expected.credits)}" in text
     assert f"Savings vs benchmark (credits) {money(expected.savings_credits)}" in text
     assert f"Requests {expected.requests:,}" in text
+    assert f"Savings rate {_percent(expected)}%" in text
     for label, sums in truth(month.acme.org, PERIOD, key=BREAKDOWN_KEYS["member"]).items():
         row = f"{label} {sums.requests:,} {money(sums.credits)} {money(sums.savings_credits)}"
         assert row in text
