@@ -315,3 +315,22 @@ def test_the_api_is_in_the_openapi_schema(tmp_path: Path) -> None:
     assert {p["name"] for p in summary["parameters"]} == {"from", "to"}
     assert {"200", "400", "403"} <= set(summary["responses"])
     assert "/api/finops/daily" in paths
+
+
+def test_a_report_left_running_by_a_dead_worker_can_be_asked_for_again(
+    tenant: Tenant, settings: Any
+) -> None:
+    report = monthly_report_request(org=tenant.org, month=MONTH, user=tenant.owner)
+    started = datetime(2026, 4, 2, 9, tzinfo=UTC)
+    MonthlyReport.objects.filter(pk=report.pk).update(
+        status=ReportStatus.RUNNING, started_at=started
+    )
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+
+    soon = monthly_report_request(org=tenant.org, month=MONTH, user=tenant.owner, now=started)
+    later = monthly_report_request(
+        org=tenant.org, month=MONTH, user=tenant.owner, now=started + limit + timedelta(seconds=1)
+    )
+
+    assert soon.status == ReportStatus.RUNNING  # a live build is left alone
+    assert later.status == ReportStatus.PENDING and later.pk == report.pk

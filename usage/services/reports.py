@@ -62,13 +62,20 @@ def monthly_report_request(
         report, _ = MonthlyReport.objects.select_for_update().get_or_create(
             organization=org, month=month, defaults={"requested_by": user}
         )
-        if report.status == ReportStatus.RUNNING:
+        if report.status == ReportStatus.RUNNING and not _abandoned(report, now):
             return report  # a duplicate enqueue of a pending one is harmless: builds claim
         report.status, report.progress, report.error = ReportStatus.PENDING, 0, ""
         report.requested_by = user or report.requested_by
         report.save(update_fields=["status", "progress", "error", "requested_by"])
         transaction.on_commit(lambda: _enqueue_build(report.pk))
     return report
+
+
+def _abandoned(report: MonthlyReport, now: datetime | None) -> bool:
+    """Running for longer than a task may run: its worker died, so it may be asked again."""
+    limit = timedelta(seconds=settings.CELERY_TASK_TIME_LIMIT)
+    started = report.started_at
+    return started is None or started < (now or timezone.now()) - limit
 
 
 def _enqueue_build(report_id: int) -> None:
@@ -84,7 +91,7 @@ def monthly_report_build(*, report_id: int, now: datetime | None = None) -> bool
     A failure marks the report failed with a short message; it is not retried by itself.
     """
     claimed = MonthlyReport.objects.filter(pk=report_id, status=ReportStatus.PENDING).update(
-        status=ReportStatus.RUNNING, progress=5
+        status=ReportStatus.RUNNING, progress=5, started_at=now or timezone.now()
     )
     if not claimed:
         return False
