@@ -41,6 +41,7 @@ TABLES = {  # slug -> title, in page order
     "assistant": "Assistants",
     "model": "Models",
     "task_type": "Task types",
+    "api_key": "API keys",
 }
 REPORTS_PAGE = "usage/finops_reports.html"
 

@@ -199,6 +199,11 @@ BREAKDOWN_KEYS = {
     "end_user": lambda r: r.model_call.end_user or "(not sent)",
     "model": lambda r: r.model_call.model.display_name,
     "task_type": lambda r: r.model_call.task_type.replace("_", " "),
+    "api_key": lambda r: (
+        f"{r.model_call.api_key.name} ({r.model_call.api_key.prefix}…)"
+        if r.model_call.api_key
+        else "Browser chat (no key)"
+    ),
 }
 
 

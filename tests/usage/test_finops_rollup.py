@@ -68,7 +68,7 @@ def test_the_page_makes_the_same_queries_however_many_rows(
     client.get(reverse("finops:page"), QUERY)  # warm the session and content types
 
     # Per table: the built days, the rollups, the live days and the labels; never per row.
-    with django_assert_max_num_queries(27):
+    with django_assert_max_num_queries(31):
         response = client.get(reverse("finops:page"), QUERY)
 
     assert response.status_code == 200
