@@ -28,7 +28,15 @@ from accounts.models import Organization, User
 from chat.db import db_step
 from chat.errors import NotFound, Unauthenticated
 from chat.events import ChatEvent, credits_text, event_payload, precheck_payload
-from chat.http import bearer_secret, json_parse, request_id_parse, sse, validated
+from chat.http import (
+    END_USER_HEADER,
+    bearer_secret,
+    end_user_parse,
+    json_parse,
+    request_id_parse,
+    sse,
+    validated,
+)
 from chat.inputs import chat_inputs_sync
 from chat.pipeline import chat_prepare, chat_stream
 from chat.providers.base import ChatMessage
@@ -138,6 +146,7 @@ async def chat_api(request: HttpRequest) -> HttpResponseBase:
         conversation_id=data.get("conversation_id"),
         has_images=data["has_images"],
         streamed=data["stream"],
+        end_user=end_user_parse(field=None, header=request.headers.get(END_USER_HEADER)),
     )
     prepared = await chat_prepare(chat)
     if not data["stream"]:

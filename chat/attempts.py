@@ -193,6 +193,7 @@ class ProviderAttempt:
             route_reasons=[why, *self.skipped],
             deadline_at=timezone.now() + timedelta(seconds=seconds_left),
             display_multiplier=prepared.entitlement.display_multiplier,
+            end_user=request.end_user,
         )
         if self.attempt == 1:
             sql = sql_together(prepared.precheck_record, sql)

@@ -11,8 +11,10 @@ from typing import Any
 from rest_framework import serializers
 
 from accounts.errors import ApplicationError, first_field_error
+from usage.models import END_USER_MAX
 
 REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+END_USER_HEADER = "X-Switchboard-End-User"
 
 
 def json_parse(body: bytes) -> Any:
@@ -42,6 +44,22 @@ def request_id_parse(given: str | None) -> tuple[str, bool]:
             "Idempotency-Key: 1 to 64 letters, digits or _.:-", {"param": "Idempotency-Key"}
         )
     return given, True
+
+
+def end_user_parse(*, field: str | None, header: str | None) -> str:
+    """Who the call is for in the customer's product: /v1's `user` field, else the
+    X-Switchboard-End-User header; optional, surrounding space dropped, at most 128 chars."""
+    for param, value in (("user", field), (END_USER_HEADER, header)):
+        if value is None:
+            continue
+        if not isinstance(value, str):
+            raise ApplicationError(f"{param}: must be a string", {"param": param})
+        value = value.strip()
+        if len(value) > END_USER_MAX:
+            raise ApplicationError(f"{param}: at most {END_USER_MAX} characters", {"param": param})
+        if value:
+            return value
+    return ""
 
 
 def sse(data: dict[str, Any] | str, event: str | None = None) -> str:

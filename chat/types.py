@@ -38,6 +38,7 @@ class ChatRequest:
     # Our own chat (the API and the browser) keeps conversations and speaks with the
     # assistant's system prompt; /v1 callers are stateless and bring their own.
     product_chat: bool = True
+    end_user: str = ""  # the customer's own user (/v1's `user`), for FinOps attribution
 
     @property
     def prompt(self) -> str:

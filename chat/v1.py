@@ -26,12 +26,19 @@ from accounts.models import Organization, User
 from chat.db import db_step
 from chat.errors import Unauthenticated
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent, credits_text
-from chat.http import bearer_secret, request_id_parse, sse
+from chat.http import (
+    END_USER_HEADER,
+    bearer_secret,
+    end_user_parse,
+    request_id_parse,
+    sse,
+)
 from chat.pipeline import chat_prepare, chat_stream
 from chat.providers.base import ChatMessage
 from chat.snapshots import api_key_snapshot, catalog_snapshot, tenant_snapshot
 from chat.types import ChatRequest
 from routing.policy import model_availability
+from usage.models import END_USER_MAX
 
 MAX_OUTPUT_TOKENS = 32_000
 # How a stream that broke off mid-answer ends a non-streaming reply: with an error status
@@ -70,6 +77,7 @@ class V1ChatInput(msgspec.Struct):
     max_tokens: OutputTokens | None = None
     max_completion_tokens: OutputTokens | None = None
     temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
+    user: Annotated[str, msgspec.Meta(max_length=END_USER_MAX)] | None = None
 
 
 def v1_parse(body: bytes) -> V1ChatInput:
@@ -129,6 +137,7 @@ async def chat_completions(request: Request) -> Response:
         has_images=any(m.has_images for m in data.messages),
         streamed=data.stream,
         product_chat=False,
+        end_user=end_user_parse(field=data.user, header=request.headers.get(END_USER_HEADER)),
     )
     prepared = await chat_prepare(chat)
     reply = _Reply(f"chatcmpl-{request_id}", prepared.decision.model or data.model)

@@ -1,6 +1,7 @@
 import os
 
 from celery import Celery
+from celery.schedules import crontab
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "gateway.settings.base")
 
@@ -25,5 +26,14 @@ app.conf.beat_schedule = {
         "task": "billing.tasks.budget_alerts_send_task",
         "schedule": 60.0,
         "options": {"expires": 55},
+    },
+    "usage-daily-rollup": {
+        "task": "usage.tasks.usage_daily_rollup_recent_task",
+        "schedule": 15 * 60.0,
+        "options": {"expires": 14 * 60},
+    },
+    "usage-monthly-reports": {
+        "task": "usage.tasks.monthly_reports_request_due_task",
+        "schedule": crontab(minute=30, hour=0, day_of_month=1),
     },
 }

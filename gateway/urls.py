@@ -9,6 +9,7 @@ from billing import views as billing_views
 from chat import apis as chat_apis
 from gateway import views
 from usage import apis as usage_apis
+from usage import urls as usage_urls
 from usage import views as usage_views
 
 api_patterns = [
@@ -21,6 +22,8 @@ api_patterns = [
     path("ai/precheck", chat_apis.PrecheckApi.as_view(), name="precheck"),
     path("ai/models", chat_apis.ModelListApi.as_view(), name="model-list"),
     path("usage", usage_apis.UsageSummaryApi.as_view(), name="usage-summary"),
+    path("finops/summary", usage_apis.FinopsSummaryApi.as_view(), name="finops-summary"),
+    path("finops/daily", usage_apis.FinopsDailyApi.as_view(), name="finops-daily"),
     path(
         "plan-requests", billing_apis.PlanRequestListCreateApi.as_view(), name="plan-request-list"
     ),
@@ -48,6 +51,7 @@ urlpatterns = [
     path("app/", usage_views.dashboard, name="dashboard"),
     path("app/billing/", include("billing.urls")),
     path("billing/stripe/webhook", billing_views.stripe_webhook, name="stripe-webhook"),
+    path("app/finops/", include((usage_urls.finops_patterns, "finops"))),
     path("app/", include("accounts.urls")),
     path("chat/", include("chat.urls")),
     path("usage/", include("usage.urls")),

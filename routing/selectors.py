@@ -3,6 +3,8 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 
+from django.conf import settings
+
 from accounts.models import Organization
 from routing.models import AIModel, Assistant, ConfidenceCell, RoutingRule
 from routing.precheck.classifier import estimate_tokens
@@ -61,10 +63,11 @@ def catalog_get() -> Catalog:
 
 
 def benchmark_prices() -> tuple[Decimal, Decimal]:
-    """(input, output) USD per million tokens of the benchmark model FinOps compares with;
-    gpt-4o's list prices when its catalog row is missing."""
+    """(input, output) USD per million tokens of the benchmark model FinOps compares with
+    (settings.FINOPS_BENCHMARK_MODEL); gpt-4o's list prices when its catalog row is missing."""
+    slug = getattr(settings, "FINOPS_BENCHMARK_MODEL", BENCHMARK_MODEL_SLUG)
     row = (
-        AIModel.objects.filter(slug=BENCHMARK_MODEL_SLUG)
+        AIModel.objects.filter(slug=slug)
         .values_list("input_cost_per_mtok", "output_cost_per_mtok")
         .first()
     )

@@ -87,7 +87,9 @@ class UsageDailyAdmin(ReadOnlyAdmin[UsageDaily]):
         "day",
         "organization",
         "user",
+        "end_user",
         "assistant_family",
+        "task_type",
         "model",
         "requests",
         "input_tokens",
@@ -96,15 +98,15 @@ class UsageDailyAdmin(ReadOnlyAdmin[UsageDaily]):
         "display_cost",
         "benchmark_cost",
     )
-    list_filter = ("assistant_family",)
+    list_filter = ("assistant_family", "task_type")
     list_select_related = ("organization", "user", "model")
-    search_fields = ("organization__slug", "user__email", "model__slug")
+    search_fields = ("organization__slug", "user__email", "model__slug", "end_user")
     date_hierarchy = "day"
 
 
 @admin.register(MonthlyReport)
 class MonthlyReportAdmin(ReadOnlyAdmin[MonthlyReport]):
-    list_display = ("month", "organization", "status", "file", "created_at")
+    list_display = ("month", "organization", "status", "progress", "file", "finished_at")
     list_filter = ("status",)
     list_select_related = ("organization",)
     search_fields = ("organization__slug", "organization__name")

@@ -1,19 +1,31 @@
-"""Usage over the API: a tenant's credits (display units only) and staff's model-call list."""
+"""Usage over the API: a tenant's credits (display units only) and its FinOps figures."""
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.conf import settings
 from django.utils import timezone
 from drf_spectacular.utils import OpenApiResponse, extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.authentication import request_org, request_user
+from accounts.models import Organization
 from billing.periods import month_bounds
 from billing.selectors import subscription_get_live
+from usage.finops import (
+    VIEWER_ROLES,
+    Figures,
+    Period,
+    cents,
+    finops_daily,
+    finops_role,
+    finops_totals,
+    period_parse,
+)
 from usage.selectors import DayUsage, FamilyUsage, usage_summary
 
 
@@ -97,3 +109,154 @@ class UsageSummaryApi(APIView):
             "period_end": summary.end,
         }
         return Response(self.OutputSerializer(data).data)
+
+
+def _cents(**kwargs: Any) -> serializers.DecimalField:
+    return serializers.DecimalField(
+        max_digits=20, decimal_places=2, coerce_to_string=False, **kwargs
+    )
+
+
+def _usd(help_text: str) -> serializers.DecimalField:
+    return _cents(allow_null=True, help_text=f"{help_text}; USD, null unless the caller is staff")
+
+
+class FinopsFiguresSerializer(serializers.Serializer[dict[str, Any]]):
+    requests = serializers.IntegerField()
+    cache_hits = serializers.IntegerField()
+    fallbacks = serializers.IntegerField(help_text="Requests answered by a fallback model")
+    input_tokens = serializers.IntegerField()
+    output_tokens = serializers.IntegerField()
+    credits = _cents(help_text="Credits spent, to the cent")
+    benchmark_credits = _cents(help_text="What the same tokens would have cost at the benchmark")
+    savings_credits = _cents(help_text="benchmark_credits - credits")
+    savings_rate = serializers.DecimalField(
+        max_digits=7, decimal_places=4, coerce_to_string=False, help_text="0..1"
+    )
+    raw_cost = _usd("Provider cost")
+    benchmark_cost = _usd("The benchmark model's list price for the same tokens")
+    savings = _usd("benchmark_cost - raw_cost")
+
+    class Meta:
+        ref_name = "FinopsFigures"
+
+
+class FinopsDaySerializer(FinopsFiguresSerializer):
+    day = serializers.DateField()
+
+    class Meta:
+        ref_name = "FinopsDay"
+
+
+class _FromField:
+    """Names the field `from_` as `from` (a Python keyword, so it cannot be an attribute)."""
+
+    def get_fields(self) -> dict[str, Any]:
+        fields: dict[str, Any] = super().get_fields()  # type: ignore[misc]
+        fields["from"] = fields.pop("from_")
+        return fields
+
+
+class FinopsPeriodSerializer(_FromField, serializers.Serializer[None]):
+    from_ = serializers.CharField(
+        required=False, help_text="First day, YYYY-MM-DD (default: the 1st of this month)"
+    )
+    to = serializers.CharField(
+        required=False, help_text="Last day, inclusive (default: the end of from's month)"
+    )
+
+    class Meta:
+        ref_name = "FinopsPeriod"
+
+
+def _finops_period(request: Request) -> tuple[Organization, Period, bool]:
+    """The caller's organisation and period; 403 unless owner, admin or finance."""
+    org, user = request_org(request), request_user(request)
+    if finops_role(org=org, user=user) not in VIEWER_ROLES:
+        raise exceptions.PermissionDenied(
+            "FinOps figures are for the organisation's owners, admins and finance."
+        )
+    period = period_parse(
+        first=request.query_params.get("from"),
+        last=request.query_params.get("to"),
+        today=timezone.now().date(),
+    )
+    return org, period, user.is_staff
+
+
+def _figures(figures: Figures, *, show_raw: bool) -> dict[str, Any]:
+    return {
+        **{name: getattr(figures, name) for name in _COUNTS},
+        "credits": cents(figures.credits),
+        "benchmark_credits": cents(figures.benchmark_credits),
+        "savings_credits": cents(figures.savings_credits),
+        "savings_rate": figures.savings_rate,
+        "raw_cost": cents(figures.raw_cost) if show_raw else None,
+        "benchmark_cost": cents(figures.benchmark_cost) if show_raw else None,
+        "savings": cents(figures.savings) if show_raw else None,
+    }
+
+
+_COUNTS = ("requests", "cache_hits", "fallbacks", "input_tokens", "output_tokens")
+
+
+class FinopsSummaryApi(APIView):
+    """The headline FinOps figures of a period, for owners, admins and finance."""
+
+    class OutputSerializer(_FromField, FinopsFiguresSerializer):
+        from_ = serializers.DateField()
+        to = serializers.DateField()
+        benchmark_model = serializers.CharField()
+
+        class Meta:
+            ref_name = "FinopsSummary"
+
+    @extend_schema(
+        parameters=[FinopsPeriodSerializer],
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Invalid period"),
+            403: OpenApiResponse(description="Not an owner, admin or finance member"),
+        },
+        summary="FinOps totals of a period: requests, credits, benchmark cost and savings",
+    )
+    def get(self, request: Request) -> Response:
+        org, period, show_raw = _finops_period(request)
+        totals = finops_totals(org=org, period=period)
+        data = {
+            "from": period.first,
+            "to": period.last,
+            "benchmark_model": settings.FINOPS_BENCHMARK_MODEL,
+            **_figures(totals, show_raw=show_raw),
+        }
+        return Response(self.OutputSerializer(data).data)
+
+
+class FinopsDailyApi(APIView):
+    """The FinOps figures of each day of a period, empty days included."""
+
+    class OutputSerializer(_FromField, serializers.Serializer[dict[str, Any]]):
+        from_ = serializers.DateField()
+        to = serializers.DateField()
+        days = FinopsDaySerializer(many=True)
+
+        class Meta:
+            ref_name = "FinopsDaily"
+
+    @extend_schema(
+        parameters=[FinopsPeriodSerializer],
+        responses={
+            200: OutputSerializer,
+            400: OpenApiResponse(description="Invalid period"),
+            403: OpenApiResponse(description="Not an owner, admin or finance member"),
+        },
+        summary="FinOps figures per day of a period",
+    )
+    def get(self, request: Request) -> Response:
+        org, period, show_raw = _finops_period(request)
+        days = [
+            {"day": d.day, **_figures(d.figures, show_raw=show_raw)}
+            for d in finops_daily(org=org, period=period)
+        ]
+        body = {"from": period.first, "to": period.last, "days": days}
+        return Response(self.OutputSerializer(body).data)

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
 
 from accounts.tenancy import TenantModel
 from billing.money import money_field, price_field
+
+END_USER_MAX = 128
 
 
 class CallStatus(models.TextChoices):
@@ -36,6 +40,8 @@ class ModelCall(TenantModel):
     )
     provider = models.ForeignKey("routing.ModelProvider", on_delete=models.PROTECT)
     model = models.ForeignKey("routing.AIModel", on_delete=models.PROTECT)
+    # Who the call was for in the customer's own product (/v1's `user` field); opaque to us.
+    end_user = models.CharField(max_length=END_USER_MAX, blank=True, default="", db_default="")
     assistant_family = models.SlugField(max_length=40, blank=True)
     task_type = models.CharField(max_length=32, blank=True)
     route_reasons = models.JSONField(default=list, blank=True)
@@ -121,25 +127,42 @@ class CostRecord(TenantModel):
 
 
 class UsageDaily(TenantModel):
-    """Daily rollup per user, assistant family and model (rebuilt idempotently)."""
+    """One UTC day of billed requests per member, API key, end user, assistant family, task
+    type and model. Rebuilt from the records by `usage_daily_rollup`, never edited by hand."""
 
     day = models.DateField()
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
     )
+    api_key = models.ForeignKey("accounts.ApiKey", on_delete=models.SET_NULL, null=True, blank=True)
+    end_user = models.CharField(max_length=END_USER_MAX, blank=True)
     assistant_family = models.SlugField(max_length=40, blank=True)
+    task_type = models.CharField(max_length=32, blank=True)
     model = models.ForeignKey("routing.AIModel", on_delete=models.PROTECT, null=True, blank=True)
     requests = models.PositiveIntegerField(default=0)
+    cache_hits = models.PositiveIntegerField(default=0)
+    fallbacks = models.PositiveIntegerField(default=0, help_text="Answered by a fallback model")
     input_tokens = models.PositiveBigIntegerField(default=0)
     output_tokens = models.PositiveBigIntegerField(default=0)
     raw_cost = money_field()
-    display_cost = money_field()
-    benchmark_cost = money_field()
+    display_cost = money_field(help_text="Credits")
+    benchmark_cost = money_field(help_text="USD at the benchmark model's list prices")
+    benchmark_credits = money_field(help_text="The benchmark cost at the calls' multipliers")
 
     class Meta:
+        indexes = [models.Index(fields=["organization", "day"])]
         constraints = [
             models.UniqueConstraint(
-                fields=["organization", "day", "user", "assistant_family", "model"],
+                fields=[
+                    "organization",
+                    "day",
+                    "user",
+                    "api_key",
+                    "end_user",
+                    "assistant_family",
+                    "task_type",
+                    "model",
+                ],
                 nulls_distinct=False,
                 name="one_rollup_row_per_key",
             )
@@ -148,20 +171,52 @@ class UsageDaily(TenantModel):
     def __str__(self) -> str:
         return f"{self.day} {self.assistant_family or '-'}"
 
+    @property
+    def savings(self) -> Decimal:
+        return self.benchmark_cost - self.raw_cost
+
+
+class UsageDailyBuild(TenantModel):
+    """Which records a day's rollup was built from: the rollup rebuilds a day only when its
+    records no longer match (a late call), so re-running it changes nothing."""
+
+    day = models.DateField()
+    records = models.PositiveIntegerField()
+    last_record_id = models.BigIntegerField()
+    built_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["organization", "day"], name="one_build_per_day")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} ({self.records} records)"
+
 
 class ReportStatus(models.TextChoices):
     PENDING = "pending", "Pending"
+    RUNNING = "running", "Running"
     READY = "ready", "Ready"
     FAILED = "failed", "Failed"
 
 
 class MonthlyReport(TenantModel):
+    """The monthly FinOps PDF of one organisation; built by a Celery task, served only to it."""
+
     month = models.DateField(help_text="First day of the month")
     file = models.FileField(upload_to="reports/%Y/%m/", blank=True)
     status = models.CharField(
         max_length=16, choices=ReportStatus.choices, default=ReportStatus.PENDING
     )
+    progress = models.PositiveSmallIntegerField(default=0, help_text="Percent done")
+    error = models.CharField(max_length=300, blank=True)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
     created_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [

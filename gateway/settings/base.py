@@ -248,6 +248,9 @@ ABUSE_WINDOW_SECONDS = env_int("ABUSE_WINDOW_SECONDS", 600, minimum=60)
 ABUSE_BLOCKED_THRESHOLD = env_int("ABUSE_BLOCKED_THRESHOLD", 5, minimum=1)
 ABUSE_HIGH_COST_CREDITS = env_int("ABUSE_HIGH_COST_CREDITS", 200, minimum=1)
 ABUSE_HIGH_COST_THRESHOLD = env_int("ABUSE_HIGH_COST_THRESHOLD", 5, minimum=1)
+# FinOps: savings are measured against this model's list prices; days the rollup re-checks.
+FINOPS_BENCHMARK_MODEL = env_str("FINOPS_BENCHMARK_MODEL", "openai/gpt-4o")
+FINOPS_ROLLUP_LOOKBACK_DAYS = env_int("FINOPS_ROLLUP_LOOKBACK_DAYS", 3, minimum=1)
 
 # Payments (optional): with no secret key, the billing page says payments are not configured
 # and plan requests stay the way to upgrade. Plans name their Stripe price in the admin.

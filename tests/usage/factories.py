@@ -25,6 +25,7 @@ from usage.models import (
     MonthlyReport,
     ReportStatus,
     UsageDaily,
+    UsageDailyBuild,
     UsageRecord,
 )
 
@@ -106,6 +107,17 @@ class UsageDailyFactory(DjangoModelFactory[UsageDaily]):
     display_cost = Decimal("0.0002970000")
     benchmark_cost = Decimal("0.0033000000")
     member = factory.PostGeneration(ensure_membership)
+
+
+class UsageDailyBuildFactory(DjangoModelFactory[UsageDailyBuild]):
+    class Meta:
+        model = UsageDailyBuild
+
+    organization = factory.SubFactory(OrganizationFactory)
+    day = factory.LazyFunction(lambda: timezone.now().date() - datetime.timedelta(days=1))
+    records = 3
+    last_record_id = 0
+    built_at = factory.LazyFunction(timezone.now)
 
 
 class MonthlyReportFactory(DjangoModelFactory[MonthlyReport]):

@@ -28,7 +28,7 @@ from accounts.models import ApiKey, Organization, User
 from accounts.sql import Sql, sql_run
 from billing.pricing import CallCost, price_call
 from routing.selectors import benchmark_prices
-from usage.models import CallStatus, ModelCall, UsageRecord
+from usage.models import END_USER_MAX, CallStatus, ModelCall, UsageRecord
 from usage.services.abuse import abuse_record_high_cost_call
 
 logger = logging.getLogger(__name__)
@@ -124,12 +124,13 @@ class CallPrices:
 _OPEN = """
 INSERT INTO usage_modelcall (
     organization_id, user_id, api_key_id, conversation_id, request_id, attempt, fallback_of_id,
-    provider_id, model_id, assistant_family, task_type, route_reasons, display_multiplier,
-    status, error, input_tokens, output_tokens, deadline_at, at
+    provider_id, model_id, end_user, assistant_family, task_type, route_reasons,
+    display_multiplier, status, error, input_tokens, output_tokens, deadline_at, at
 ) VALUES (
     %(org_id)s, %(user_id)s, %(api_key_id)s, %(conversation_id)s, %(request_id)s, %(attempt)s,
-    %(fallback_of_id)s, %(provider_id)s, %(model_id)s, %(assistant_family)s, %(task_type)s,
-    %(route_reasons)s, %(display_multiplier)s, 'pending', '', 0, 0, %(deadline_at)s, now()
+    %(fallback_of_id)s, %(provider_id)s, %(model_id)s, %(end_user)s, %(assistant_family)s,
+    %(task_type)s, %(route_reasons)s, %(display_multiplier)s, 'pending', '', 0, 0,
+    %(deadline_at)s, now()
 ) RETURNING id
 """
 _STREAMING = """
@@ -179,11 +180,15 @@ def model_call_open_sql(
     route_reasons: Sequence[Any],  # JSON-serialisable: why chosen, why others were not
     deadline_at: datetime,
     display_multiplier: Decimal,
+    end_user: str = "",
 ) -> Sql:
     """Open one provider attempt as pending; it returns the call's id. Reusing (request_id,
-    attempt) fails on the unique constraint."""
+    attempt) fails on the unique constraint. `end_user` is the customer's own user, if sent:
+    it rides on this insert, so attribution costs the chat path no round trip."""
     if not request_id or len(request_id) > 64:
         raise ValueError("request_id must be 1 to 64 characters")
+    if len(end_user) > END_USER_MAX:
+        raise ValueError(f"end_user is at most {END_USER_MAX} characters")
     if attempt < 1:
         raise ValueError("attempts are numbered from 1")
     if not isinstance(display_multiplier, Decimal) or display_multiplier <= 0:
@@ -200,6 +205,7 @@ def model_call_open_sql(
             "fallback_of_id": fallback_of_id,
             "provider_id": provider_id,
             "model_id": model_id,
+            "end_user": end_user,
             "assistant_family": assistant_family,
             "task_type": task_type,
             "route_reasons": Jsonb(list(route_reasons)),
@@ -287,6 +293,7 @@ def model_call_start(
     route_reasons: Sequence[Any],
     deadline_at: datetime | None,
     display_multiplier: Decimal,
+    end_user: str = "",
 ) -> ModelCall:
     """Open one provider attempt as pending. Reusing (request_id, attempt) raises IntegrityError.
 
@@ -313,6 +320,7 @@ def model_call_start(
             route_reasons=route_reasons,
             deadline_at=deadline_at,
             display_multiplier=display_multiplier,
+            end_user=end_user,
         )
     )
     assert row is not None  # noqa: S101 - INSERT ... RETURNING always returns the row
