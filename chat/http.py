@@ -4,15 +4,17 @@ bodies parsed once, serializers' errors naming the field, request ids, SSE frami
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from typing import Any
 
 from rest_framework import serializers
 
 from accounts.errors import ApplicationError, first_field_error
-
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
+from accounts.request_context import (
+    request_id_bind,
+    request_id_current,
+    request_id_new,
+    request_id_sane,
+)
 
 
 def json_parse(body: bytes) -> Any:
@@ -34,13 +36,15 @@ def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) ->
 
 
 def request_id_parse(given: str | None) -> tuple[str, bool]:
-    """The client's Idempotency-Key (True: it may be a replay), or a fresh id."""
+    """The client's Idempotency-Key (True: it may be a replay, and it becomes the request's id
+    in logs and headers), or the id the edge gave the request."""
     if given is None:
-        return uuid.uuid4().hex, False
-    if not REQUEST_ID.match(given):
+        return request_id_current() or request_id_new(), False
+    if not request_id_sane(given):
         raise ApplicationError(
             "Idempotency-Key: 1 to 64 letters, digits or _.:-", {"param": "Idempotency-Key"}
         )
+    request_id_bind(given)
     return given, True
 
 

@@ -3,6 +3,7 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from gateway.settings.base import *  # noqa: F403
+from gateway.settings.base import LOGGING
 from gateway.settings.env import env_bool, env_int, env_str
 
 DEBUG = False
@@ -23,3 +24,6 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "servestatic.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# One JSON object a line for the log pipeline (no prompt text, no secrets: accounts/logs.py).
+LOGGING["handlers"]["console"]["formatter"] = "json"
