@@ -21,6 +21,7 @@ REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 @dataclass
 class RequestContext:
     request_id: str
+    incoming: bool = False  # the caller sent it: a second request with it is a replay
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("request_context", default=None)
@@ -36,10 +37,14 @@ def request_id_sane(value: str | None) -> bool:
 
 def request_context_open(incoming: str | None) -> RequestContext:
     """Start a request's context: the incoming id if sane, else a new one."""
-    context = RequestContext(incoming if incoming and request_id_sane(incoming) else "")
-    context.request_id = context.request_id or request_id_new()
+    sane = incoming is not None and request_id_sane(incoming)
+    context = RequestContext(incoming if sane and incoming else request_id_new(), incoming=sane)
     _current.set(context)
     return context
+
+
+def request_context_current() -> RequestContext | None:
+    return _current.get()
 
 
 def request_id_current() -> str | None:
@@ -52,9 +57,9 @@ def request_id_bind(request_id: str) -> None:
     WebSocket message or a Celery task)."""
     context = _current.get()
     if context is None:
-        _current.set(RequestContext(request_id))
+        _current.set(RequestContext(request_id, incoming=True))
     else:
-        context.request_id = request_id
+        context.request_id, context.incoming = request_id, True
 
 
 class RequestIdFilter(logging.Filter):

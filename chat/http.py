@@ -10,8 +10,8 @@ from rest_framework import serializers
 
 from accounts.errors import ApplicationError, first_field_error
 from accounts.request_context import (
+    request_context_current,
     request_id_bind,
-    request_id_current,
     request_id_new,
     request_id_sane,
 )
@@ -36,10 +36,12 @@ def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) ->
 
 
 def request_id_parse(given: str | None) -> tuple[str, bool]:
-    """The client's Idempotency-Key (True: it may be a replay, and it becomes the request's id
-    in logs and headers), or the id the edge gave the request."""
+    """The request's id, and whether the client chose it (then a second request with it is a
+    replay): the Idempotency-Key, else the edge's id (the caller's sane X-Request-Id, or one
+    made for it). An Idempotency-Key becomes the request's id in logs and headers too."""
     if given is None:
-        return request_id_current() or request_id_new(), False
+        context = request_context_current()
+        return (context.request_id, context.incoming) if context else (request_id_new(), False)
     if not request_id_sane(given):
         raise ApplicationError(
             "Idempotency-Key: 1 to 64 letters, digits or _.:-", {"param": "Idempotency-Key"}
