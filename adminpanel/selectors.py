@@ -132,7 +132,7 @@ class SpendRow:
     raw_cost: Decimal
     credits: Decimal
     calls: int
-    flags: int  # open abuse flags
+    flags: int | None  # open abuse flags; None for API keys (users are flagged, not keys)
     filter_query: str  # the inspector's query string for this row's calls
 
 
@@ -208,7 +208,7 @@ def expensive_api_keys(*, since: datetime, order: str, limit: int = 20) -> list[
             r["raw"],
             r["credits"],
             r["calls"],
-            0,
+            None,
             f"org={r['organization__slug']}&api_key={r['model_call__api_key_id']}",
         )
         for r in keyed

@@ -179,7 +179,7 @@ def plan_request_decide_page(request: StaffRequest, request_pk: int) -> HttpResp
 @staff_only
 @require_GET
 def expensive_users_page(request: StaffRequest) -> HttpResponse:
-    form = SpendForm(request.GET)
+    form = SpendForm({"window": "day", "order": "raw", **request.GET.dict()})
     if not form.is_valid():
         context = {"section": "expensive", "form": form, "error": first_error(form)}
         return _page(request, "adminpanel/expensive.html", "spend", context)
