@@ -3,6 +3,8 @@ a token or loopback, with counters that move by exactly what the chats did."""
 
 from __future__ import annotations
 
+import json
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -13,10 +15,11 @@ import pytest
 from django.db import connection
 from django.test import Client
 from django.utils import timezone
-from prometheus_client import CollectorRegistry, generate_latest
+from prometheus_client import CollectorRegistry, Counter, Histogram, generate_latest
 from prometheus_client.multiprocess import MultiProcessCollector
 from prometheus_client.parser import text_string_to_metric_families
 
+from accounts import metrics
 from accounts.redis import redis_sync
 from routing.breakers import OPEN
 from tests.chat import conftest as live_stack
@@ -151,3 +154,18 @@ def test_with_a_token_it_is_asked_for_from_everywhere(settings) -> None:
     ok = remote.get("/metrics", HTTP_AUTHORIZATION="Bearer scrape-me-0123456789")
     assert ok.status_code == 200
     assert "switchboard_breaker_open" in ok.content.decode()
+
+
+def test_the_grafana_dashboard_reads_only_metrics_we_export() -> None:
+    dashboard = json.loads((ROOT / "docs" / "grafana-dashboard.json").read_text())
+    exprs = " ".join(t["expr"] for p in dashboard["panels"] for t in p["targets"])
+    used = set(re.findall(r"switchboard_[a-z_]+", exprs))
+    exported = {"switchboard_breaker_open"}
+    for metric in vars(metrics).values():
+        if isinstance(metric, Counter):
+            exported.add(f"{metric._name}_total")
+        elif isinstance(metric, Histogram):
+            exported.update(f"{metric._name}{suffix}" for suffix in ("_bucket", "_count", "_sum"))
+
+    assert used <= exported, used - exported
+    assert len(used) >= 9
