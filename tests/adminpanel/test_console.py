@@ -7,6 +7,7 @@ from datetime import timedelta
 from decimal import Decimal
 
 import pytest
+from django.contrib.auth.models import Permission
 from django.test import Client
 from django.urls import URLPattern, reverse
 from django.utils import timezone
@@ -19,6 +20,7 @@ from routing.breakers import FAILURES, OPEN, breaker_states
 from routing.models import AIModel
 from tests.accounts.factories import AuditLogFactory, UserFactory
 from tests.billing.factories import PlanFactory, PlanRequestFactory
+from tests.chat.factories import ConversationFactory, MessageFactory
 from tests.conftest import Tenant
 from tests.usage.factories import AbuseFlagFactory, CostRecordFactory, ModelCallFactory
 from usage.models import CallStatus
@@ -274,3 +276,62 @@ def test_audit_log_page_offers_no_way_to_change_a_row(staff_client: Client) -> N
 
     assert "model.deactivate" in html
     assert 'method="post"' not in html.split('id="audit-results"')[1]
+
+
+def test_a_request_is_only_found_under_its_own_organisation(
+    staff_client: Client, tenant: Tenant, other_tenant: Tenant
+) -> None:
+    call = ModelCallFactory(organization=tenant.org, request_id="req-isolated")
+
+    own = staff_client.get(reverse("staff:trace", args=[tenant.org.slug, call.request_id]))
+    other = staff_client.get(reverse("staff:trace", args=[other_tenant.org.slug, call.request_id]))
+
+    assert own.status_code == 200
+    assert other.status_code == 404
+
+
+def test_reveal_under_another_organisation_is_404_and_not_audited(
+    tenant: Tenant, other_tenant: Tenant
+) -> None:
+    conversation = ConversationFactory(organization=tenant.org, user=tenant.owner)
+    message = MessageFactory(conversation=conversation, content="private words")
+    ModelCallFactory(organization=tenant.org, conversation=conversation, request_id="req-r")
+    revealer = UserFactory(is_staff=True)
+    revealer.user_permissions.add(Permission.objects.get(codename="reveal_message"))
+    client = Client()
+    client.force_login(revealer)
+
+    url = reverse("staff:message-reveal", args=[other_tenant.org.slug, "req-r", message.pk])
+    response = client.post(url, {"reason": "curious"})
+
+    assert response.status_code == 404
+    assert "private words" not in response.content.decode()
+    assert not AuditLog.objects.filter(action="message.reveal").exists()
+
+
+@pytest.mark.parametrize("rows", [2, 12])
+def test_call_list_runs_a_fixed_number_of_queries(
+    staff_client: Client, tenant: Tenant, rows: int, django_assert_num_queries
+) -> None:
+    for _ in range(rows):
+        CostRecordFactory(model_call=ModelCallFactory(organization=tenant.org))
+
+    # session, user, memberships (the top bar), the organisation filter, then the count and
+    # the page (calls joined to their cost): none per row
+    with django_assert_num_queries(6):
+        response = staff_client.get(reverse("staff:calls"), {"org": tenant.org.slug})
+
+    assert len(response.context["page"]) == rows
+
+
+@pytest.mark.parametrize("rows", [1, 6])
+def test_audit_log_runs_a_fixed_number_of_queries(
+    staff_client: Client, rows: int, django_assert_num_queries
+) -> None:
+    AuditLogFactory.create_batch(rows)
+
+    # session, user, memberships, the count and the page
+    with django_assert_num_queries(5):
+        response = staff_client.get(reverse("staff:audit"))
+
+    assert len(response.context["page"]) == rows
