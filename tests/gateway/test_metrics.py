@@ -108,8 +108,13 @@ def test_an_open_breaker_shows_in_the_gauge(live: Live) -> None:
 
     until = int(timezone.now().timestamp() * 1000) + 60_000
     redis_sync().hset(OPEN, "simulator", until)
+    try:
+        found = scrape(live)
+    finally:
+        redis_sync().hdel(OPEN, "simulator")
 
-    assert value(scrape(live), "switchboard_breaker_open", provider="simulator") == 1
+    assert value(found, "switchboard_breaker_open", provider="simulator") == 1
+    assert value(found, "switchboard_breaker_open", provider="backup") == 0
 
 
 _COUNT = """
