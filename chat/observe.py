@@ -34,7 +34,8 @@ def chat_counted(outcome: str, task_type: str) -> None:
 
 
 def refusal_outcome(error: BaseException) -> str:
-    """How a chat that never reached a provider ended."""
+    """How a chat that never reached a provider ended (a blocked prompt is counted where it
+    is blocked, with its task type)."""
     if isinstance(error, PromptBlocked):
         return "blocked"
     if isinstance(error, RateLimited):

@@ -43,6 +43,8 @@ async def chat_prepare(request: ChatRequest) -> PreparedChat:
     A refused chat is counted here; one that streams is counted when its stream ends."""
     try:
         return await _prepare(request)
+    except PromptBlocked:
+        raise  # counted where the precheck blocked it, with its task type
     except BaseException as error:
         chat_counted(refusal_outcome(error), "")
         raise
@@ -163,6 +165,7 @@ async def _blocked(request: ChatRequest, outcome: PrecheckOutcome) -> PromptBloc
     """Record a blocked prompt (and count it against the user) before refusing it."""
     await _record(request, RoutePreview(outcome, None, None), request.conversation_id)
     await db_step(abuse_record_blocked_prompt)(org=request.org, user=request.user)
+    chat_counted("blocked", outcome.task_type)
     categories = list(outcome.risk_categories)
     extra = {"categories": categories, "risk_level": outcome.risk_level}
     return PromptBlocked(str(outcome.refusal), extra)

@@ -90,6 +90,7 @@ def test_counters_move_by_exactly_what_the_chats_did(live: Live) -> None:
 
     assert moved("switchboard_chat_requests_total", outcome="ok") == 2
     assert moved("switchboard_chat_requests_total", outcome="blocked") == 1
+    assert moved("switchboard_chat_requests_total", outcome="blocked", task_type="unknown") == 0
     assert moved("switchboard_chat_requests_total") == 3
     assert moved("switchboard_fallbacks_total", provider="simulator") == 1
     assert moved("switchboard_fallbacks_total") == 1
