@@ -33,6 +33,8 @@ seed: migrate
 
 run: seed
 	@echo "Switchboard is starting at http://127.0.0.1:$(PORT)/  (Ctrl-C stops everything)"
+	@# The processes' metric files start empty each run (prometheus-client multiprocess mode).
+	rm -rf "$${PROMETHEUS_MULTIPROC_DIR:-$${SWITCHBOARD_DATA_DIR:-.data}/prometheus}"
 	$(VENV)/bin/honcho start -f Procfile
 
 lint: install

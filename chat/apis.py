@@ -129,9 +129,7 @@ async def chat_api(request: HttpRequest) -> HttpResponseBase:
     """Route and answer one message; SSE events, or one JSON object with `stream: false`."""
     org, user, api_key_id = await _caller(request)
     data = validated(ChatInput, json_parse(request.body))
-    request_id, request_id_given = request_id_parse(
-        request.headers.get("Idempotency-Key") or request.headers.get("X-Request-Id")
-    )
+    request_id, request_id_given = request_id_parse(request.headers.get("Idempotency-Key"))
     chat = ChatRequest(
         org=org,
         user=user,

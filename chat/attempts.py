@@ -16,6 +16,7 @@ from accounts.sql import sql_together
 from chat.conversations import answer_store_sql
 from chat.db import db_step, hot_run, hot_transaction
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent
+from chat.observe import attempt_observed, bill_observed, fallback_counted
 from chat.providers.base import (
     CompletionRequest,
     Delta,
@@ -65,7 +66,11 @@ async def attempts_run(
     once its provider stream is over, before it is billed)."""
     attempt, previous_call, last_error = 0, None, "No provider could answer."
     skipped: list[str] = []  # why earlier targets did not answer, for the next call's record
+    left: str | None = None  # the provider the request just gave up on
     for target in prepared.targets:
+        if left is not None:
+            fallback_counted(left)
+        left = target.provider
         unsettled = target.provider in prepared.breakers.unsettled
         if unsettled and not await breaker_allows(target.provider):
             skipped.append(f"{target.slug}: circuit open")
@@ -99,6 +104,12 @@ async def attempts_run(
         code="provider_error",
         partial=False,
     )
+
+
+def error_text(error: ProviderError) -> str:
+    """A failed attempt's error as its ModelCall keeps it: the kind first, for the staff
+    pages' error rates by kind."""
+    return f"{error.kind}: {error}"
 
 
 async def _should_retry(error: ProviderError, retry: int, deadline: float) -> bool:
@@ -155,6 +166,7 @@ class ProviderAttempt:
                     yield DeltaEvent(item.text)
         except ProviderError as error:
             self.error = error
+            self._observed(CallStatus.FAILED, error.kind)
             if self.text:
                 async for event in self._end_partial(error):
                     yield event
@@ -162,10 +174,22 @@ class ProviderAttempt:
                 await self._fail(error)
             return
         except (asyncio.CancelledError, GeneratorExit):
+            self._observed(CallStatus.CANCELLED)
             await asyncio.shield(self._bill(CallStatus.CANCELLED, None, incomplete=True))
             raise
+        self._observed(CallStatus.SUCCEEDED)
         async for event in self._end_success(finish):
             yield event
+
+    def _observed(self, status: str, error_kind: str = "") -> None:
+        attempt_observed(
+            self.target,
+            attempt=self.attempt,
+            status=status,
+            seconds=time.monotonic() - self.started,
+            ttft_seconds=None if self.ttft_ms is None else self.ttft_ms / 1000,
+            error_kind=error_kind,
+        )
 
     async def _opened(self) -> int:
         """The ModelCall's id, once its row is written."""
@@ -262,14 +286,14 @@ class ProviderAttempt:
         sql = model_call_fail_sql(
             org_id=self.org_id,
             call_id=await self._opened(),
-            error=str(error),
+            error=error_text(error),
             status=CallStatus.FAILED,
             latency_ms=self._elapsed_ms(),
             now=timezone.now(),
         )
         if await hot_run(sql) is None:  # progress shows tokens after all: bill those
             await db_step(model_call_fail_delivered_by_id)(
-                call_id=self.call_id, error=str(error), latency_ms=self._elapsed_ms()
+                call_id=self.call_id, error=error_text(error), latency_ms=self._elapsed_ms()
             )
 
     async def _end_partial(self, error: ProviderError) -> AsyncIterator[ChatEvent]:
@@ -357,6 +381,13 @@ class ProviderAttempt:
         usage_id, user_id = billed_row or (None, None)
         if usage_id is None or cost is None:
             return await db_step(usage_billed)(org_id=self.org_id, request_id=request.request_id)
+        bill_observed(
+            target.slug,
+            input_tokens=outcome.input_tokens,
+            output_tokens=outcome.output_tokens,
+            raw_cost=cost.raw_cost,
+            credits=cost.display_cost,
+        )
         if cost.display_cost >= settings.ABUSE_HIGH_COST_CREDITS:
             await db_step(abuse_record_high_cost_call)(
                 org=request.org, user_id=user_id, display_cost=cost.display_cost

@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import logging
-import uuid
 from typing import Any
 
 from channels.db import aclose_old_connections, database_sync_to_async
@@ -35,6 +34,7 @@ from django.urls import reverse
 from accounts.errors import ApplicationError
 from accounts.middleware import SESSION_KEY
 from accounts.models import Organization, User
+from accounts.request_context import request_id_bind, request_id_new
 from accounts.selectors import membership_choose, membership_get, membership_list
 from chat import conversations
 from chat.events import event_payload
@@ -149,7 +149,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 user=self.user,
                 api_key_id=None,
                 messages=(ChatMessage(role="user", content=message),),
-                request_id=uuid.uuid4().hex,
+                request_id=request_id_new(),
                 assistant=assistant or None,
                 mode=mode or None,
                 conversation_id=self.conversation_id,
@@ -161,6 +161,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
             self.task = asyncio.create_task(self._answer(chat))
 
     async def _answer(self, chat: ChatRequest) -> None:
+        request_id_bind(chat.request_id)  # this task's log lines carry the chat's id
         try:
             await self._relay(chat)
         except Exception:  # a bug or an outage must not leave the page waiting forever

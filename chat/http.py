@@ -4,16 +4,19 @@ bodies parsed once, serializers' errors naming the field, request ids, SSE frami
 from __future__ import annotations
 
 import json
-import re
-import uuid
 from typing import Any
 
 from rest_framework import serializers
 
 from accounts.errors import ApplicationError, first_field_error
+from accounts.request_context import (
+    request_context_current,
+    request_id_bind,
+    request_id_new,
+    request_id_sane,
+)
 from usage.models import END_USER_MAX
 
-REQUEST_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,64}$")
 END_USER_HEADER = "X-Switchboard-End-User"
 
 
@@ -36,13 +39,17 @@ def validated(serializer_class: type[serializers.Serializer[Any]], data: Any) ->
 
 
 def request_id_parse(given: str | None) -> tuple[str, bool]:
-    """The client's Idempotency-Key (True: it may be a replay), or a fresh id."""
+    """The request's id, and whether the client chose it (then a second request with it is a
+    replay): the Idempotency-Key, else the edge's id (the caller's sane X-Request-Id, or one
+    made for it). An Idempotency-Key becomes the request's id in logs and headers too."""
     if given is None:
-        return uuid.uuid4().hex, False
-    if not REQUEST_ID.match(given):
+        context = request_context_current()
+        return (context.request_id, context.incoming) if context else (request_id_new(), False)
+    if not request_id_sane(given):
         raise ApplicationError(
             "Idempotency-Key: 1 to 64 letters, digits or _.:-", {"param": "Idempotency-Key"}
         )
+    request_id_bind(given)
     return given, True
 
 

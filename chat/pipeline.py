@@ -22,9 +22,10 @@ from chat import conversations
 from chat.attempts import attempts_run
 from chat.db import db_step, hot_run
 from chat.errors import DuplicateRequest, route_guard
-from chat.events import ChatEvent, PrecheckEvent, RouteEvent
+from chat.events import ChatEvent, DoneEvent, PrecheckEvent, RouteEvent
 from chat.inputs import ChatInputs, chat_inputs
 from chat.limits import SlotRelease, StreamSlot, limit_policy, limits_acquire, slot_release
+from chat.observe import chat_counted, precheck_logged, refusal_outcome, route_logged
 from chat.snapshots import TenantSnapshot, tenant_snapshot
 from chat.types import ChatRequest, PreparedChat
 from routing.assistants import assistant_choose
@@ -38,7 +39,18 @@ from usage.services import abuse_record_blocked_prompt
 
 
 async def chat_prepare(request: ChatRequest) -> PreparedChat:
-    """Refuse early (429, 400, 402, 403, 409) or return a chat ready to stream, holding a slot."""
+    """Refuse early (429, 400, 402, 403, 409) or return a chat ready to stream, holding a slot.
+    A refused chat is counted here; one that streams is counted when its stream ends."""
+    try:
+        return await _prepare(request)
+    except PromptBlocked:
+        raise  # counted where the precheck blocked it, with its task type
+    except BaseException as error:
+        chat_counted(refusal_outcome(error), "")
+        raise
+
+
+async def _prepare(request: ChatRequest) -> PreparedChat:
     deadline = time.monotonic() + _deadline_seconds(request)
     tenant = await tenant_snapshot(org=request.org, user=request.user)
     if request.request_id_given:
@@ -92,6 +104,7 @@ async def _route(
     deadline: float,
 ) -> PreparedChat:
     entitlement, catalog = inputs.precheck.entitlement, inputs.precheck.catalog
+    precheck_logged(outcome)
     if outcome.blocked:
         raise await _blocked(request, outcome)
     assistant = assistant_choose(outcome=outcome, inputs=inputs.precheck)
@@ -102,6 +115,7 @@ async def _route(
         rules=inputs.precheck.rules,
         down_providers=inputs.breakers.cooling,
     )
+    route_logged(decision)
     preview = RoutePreview(outcome, assistant, decision)
     try:
         targets = route_guard(decision, catalog)
@@ -151,6 +165,7 @@ async def _blocked(request: ChatRequest, outcome: PrecheckOutcome) -> PromptBloc
     """Record a blocked prompt (and count it against the user) before refusing it."""
     await _record(request, RoutePreview(outcome, None, None), request.conversation_id)
     await db_step(abuse_record_blocked_prompt)(org=request.org, user=request.user)
+    chat_counted("blocked", outcome.task_type)
     categories = list(outcome.risk_categories)
     extra = {"categories": categories, "risk_level": outcome.risk_level}
     return PromptBlocked(str(outcome.refusal), extra)
@@ -166,17 +181,22 @@ def _record_sql(request: ChatRequest, preview: RoutePreview, conversation_id: in
         user_id=request.user.pk,
         preview=preview,
         conversation_id=conversation_id,
+        request_id=request.request_id,
     )
 
 
 async def chat_stream(prepared: PreparedChat) -> AsyncGenerator[ChatEvent, None]:
     """Call the chosen model, falling back before the first token; bill exactly once."""
     release = SlotRelease(prepared.slot)
+    outcome = "error"  # until the answer is done: a provider failure, a cut, a client gone
     try:
         yield PrecheckEvent(prepared.outcome, prepared.assistant, prepared.decision)
         yield RouteEvent(prepared.decision, prepared.assistant, prepared.targets[0].display_name)
         async for event in attempts_run(prepared, provider_done=release.start):
+            if isinstance(event, DoneEvent):
+                outcome = "ok"
             yield event
     finally:
+        chat_counted(outcome, prepared.outcome.task_type)
         # Shielded: a client that goes away cancels this task, and the slot must still free.
         await asyncio.shield(release.finish())

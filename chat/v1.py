@@ -118,9 +118,7 @@ async def chat_completions(request: Request) -> Response:
     """OpenAI's chat completions; `model: "auto"` lets Switchboard route."""
     org, user, api_key_id = await _caller(request)
     data = v1_parse(await request.body())
-    request_id, request_id_given = request_id_parse(
-        request.headers.get("idempotency-key") or request.headers.get("x-request-id")
-    )
+    request_id, request_id_given = request_id_parse(request.headers.get("idempotency-key"))
     chat = ChatRequest(
         org=org,
         user=user,

@@ -3,6 +3,7 @@
 
 import gc
 import os
+from typing import Any
 
 from django.core.asgi import get_asgi_application
 
@@ -23,6 +24,7 @@ from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E40
 from django.urls import path  # noqa: E402
 
 from accounts.redis import redis_async_close  # noqa: E402
+from accounts.request_context import request_context_open  # noqa: E402
 from chat import v1  # noqa: E402
 from chat.consumers import ChatConsumer  # noqa: E402
 from chat.db import hot_pool_close  # noqa: E402
@@ -32,8 +34,26 @@ V1_PREFIX = "/v1/"
 
 
 async def http_app(scope: HTTPScope, receive: ASGIReceiveCallable, send: ASGISendCallable) -> None:
+    """Every HTTP request gets a request id at the edge (a sane incoming X-Request-Id, else a
+    new one), carried by its log lines and records and returned as X-Request-Id."""
+    context = request_context_open(_header(scope, b"x-request-id"))
+
+    async def send_with_id(message: Any) -> None:
+        if message["type"] == "http.response.start":
+            headers = [h for h in message.get("headers", ()) if h[0].lower() != b"x-request-id"]
+            headers.append((b"x-request-id", context.request_id.encode()))
+            message = {**message, "headers": headers}
+        await send(message)
+
     app = v1.app if scope["path"].startswith(V1_PREFIX) else django_asgi_app
-    await app(scope, receive, send)  # type: ignore[arg-type]
+    await app(scope, receive, send_with_id)  # type: ignore[arg-type]
+
+
+def _header(scope: HTTPScope, name: bytes) -> str | None:
+    for key, value in scope["headers"]:
+        if key == name:
+            return value.decode("latin-1")
+    return None
 
 
 async def lifespan_app(

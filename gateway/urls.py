@@ -7,7 +7,7 @@ from adminpanel import apis as staff_apis
 from billing import apis as billing_apis
 from billing import views as billing_views
 from chat import apis as chat_apis
-from gateway import views
+from gateway import metrics, views
 from usage import apis as usage_apis
 from usage import urls as usage_urls
 from usage import views as usage_views
@@ -44,6 +44,8 @@ api_patterns = [
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("readyz", views.readyz, name="readyz"),
+    path("metrics", metrics.metrics, name="metrics"),
     # Pages without our layout (the admin, error pages) get the icon browsers ask for.
     path("favicon.ico", views.favicon, name="favicon"),
     path("admin/", admin.site.urls),
@@ -55,5 +57,6 @@ urlpatterns = [
     path("app/", include("accounts.urls")),
     path("chat/", include("chat.urls")),
     path("usage/", include("usage.urls")),
+    path("staff/", include("adminpanel.urls")),
     path("api/", include((api_patterns, "api"))),
 ]

@@ -13,8 +13,9 @@ from routing.models import AIModel
 from routing.types import RoutePreview
 
 
-def aimodel_set_active(*, model: AIModel, active: bool, actor: User) -> AIModel:
-    """Switch a model on or off, audited as `model.activate` / `model.deactivate`.
+def aimodel_set_active(*, model: AIModel, active: bool, actor: User, reason: str = "") -> AIModel:
+    """Switch a model on or off, audited as `model.activate` / `model.deactivate` (with the
+    staff member's reason, when given).
 
     The row is locked while it changes; setting the value it already has writes nothing.
     """
@@ -32,7 +33,7 @@ def aimodel_set_active(*, model: AIModel, active: bool, actor: User) -> AIModel:
                 action="model.activate" if active else "model.deactivate",
                 target=f"AIModel {locked.slug}",
                 before=before,
-                after={"active": active},
+                after={"active": active, "reason": reason} if reason else {"active": active},
             )
     return locked
 
@@ -50,9 +51,15 @@ INSERT INTO routing_promptcheck (
 
 
 def prompt_check_sql(
-    *, org_id: int, user_id: int | None, preview: RoutePreview, conversation_id: int | None
+    *,
+    org_id: int,
+    user_id: int | None,
+    preview: RoutePreview,
+    conversation_id: int | None,
+    request_id: str = "",
 ) -> Sql:
-    """The PromptCheck row of one precheck: its labels, risk and decision, never the prompt."""
+    """The PromptCheck row of one precheck: its labels, risk and decision, never the prompt.
+    The request id is kept in `decision`, where the staff inspector finds the request's check."""
     outcome, decision = preview.outcome, preview.decision
     recorded = decision.as_dict(include_raw=True) if decision else {}
     return Sql(
@@ -69,7 +76,9 @@ def prompt_check_sql(
             "risk_categories": list(outcome.risk_categories),
             "blocked": outcome.blocked,
             "recommended_assistant": preview.assistant.family if preview.assistant else "",
-            "decision": Jsonb({**recorded, "rule_ids": list(outcome.rule_ids)}),
+            "decision": Jsonb(
+                {**recorded, "rule_ids": list(outcome.rule_ids), "request_id": request_id}
+            ),
         },
     )
 

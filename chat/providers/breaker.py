@@ -3,7 +3,8 @@
 closed --(BREAKER_FAILURE_THRESHOLD consecutive failures)--> open for BREAKER_COOLDOWN_SECONDS
 --> half-open: one trial call at a time --> a success closes it, a failure opens it again.
 
-Keys, all under `sb:breaker:`:
+Keys, all under `sb:breaker:` (routing/breakers.py names them, and shows and resets the
+breakers for staff):
   failures        hash, provider -> consecutive failures
   open            hash, provider -> end of the cool-down, in ms by Redis' clock
   trial:<slug>    the half-open trial's lock (SET NX), expiring in case its outcome is lost
@@ -23,10 +24,7 @@ from redis import Redis
 from redis.commands.core import Script
 
 from accounts.redis import redis_async, redis_script, redis_sync
-
-PREFIX = "sb:breaker:"
-FAILURES = PREFIX + "failures"
-OPEN = PREFIX + "open"
+from routing.breakers import FAILURES, OPEN, breaker_trial_key
 
 # ARGV[1] is the time in ms, or "" for Redis' own clock (tests pin it).
 _NOW_MS = """
@@ -115,17 +113,13 @@ def _now_ms(now: datetime | None) -> str:
     return "" if now is None else str(int(now.timestamp() * 1000))
 
 
-def _trial_key(provider: str) -> str:
-    return f"{PREFIX}trial:{provider}"
-
-
 async def breaker_allows(provider: str, *, now: datetime | None = None) -> bool:
     """Closed: yes. Open: no until the cool-down ends. Half-open: yes to one caller at a time.
 
     The half-open trial holds a lock (SET NX) until its outcome is recorded or the lock
     expires (BREAKER_TRIAL_SECONDS). `now` pins the clock for tests; Redis' clock otherwise.
     """
-    keys = [OPEN, _trial_key(provider)]
+    keys = [OPEN, breaker_trial_key(provider)]
     allowed = await redis_script(_ALLOWS)(keys=keys, args=[_now_ms(now), provider, _trial_ms()])
     return bool(allowed)
 
@@ -135,7 +129,7 @@ async def breaker_record_success(provider: str) -> None:
     async with redis_async().pipeline(transaction=True) as pipe:
         pipe.hdel(FAILURES, provider)
         pipe.hdel(OPEN, provider)
-        pipe.delete(_trial_key(provider))
+        pipe.delete(breaker_trial_key(provider))
         await pipe.execute()
 
 
@@ -144,7 +138,7 @@ async def breaker_record_failure(provider: str, *, now: datetime | None = None) 
 
     A failed half-open trial re-opens it at once; failures while open keep its cool-down.
     """
-    keys = [FAILURES, OPEN, _trial_key(provider)]
+    keys = [FAILURES, OPEN, breaker_trial_key(provider)]
     args: list[str | int] = [_now_ms(now), provider, _threshold(), _cooldown_ms()]
     return bool(await redis_script(_FAILURE)(keys=keys, args=args))
 

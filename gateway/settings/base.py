@@ -1,5 +1,6 @@
 """Settings shared by every environment. Every environment variable is read here, strictly."""
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -262,11 +263,30 @@ DEMO_ORG_SLUG = "demo"
 DEMO_USER_EMAIL = "demo@switchboard.local"
 
 LOG_LEVEL = env_choice("LOG_LEVEL", "INFO", ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"))
-LOGGING = {
+# Readable lines here; production.py switches the handler to one JSON object a line. Every
+# record carries the request id (accounts/request_context.py).
+LOGGING: dict[str, Any] = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_id": {"()": "accounts.request_context.RequestIdFilter"}},
+    "formatters": {
+        "plain": {
+            "()": "accounts.logs.EventFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        },
+        "json": {
+            "()": "accounts.logs.JsonEventFormatter",
+            "fmt": "%(asctime)s %(levelname)s %(name)s %(request_id)s %(message)s",
+            "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
+        },
+    },
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "plain",
+            "filters": ["request_id"],
+        }
+    },
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "pgserver": {"level": "WARNING"},
@@ -274,3 +294,19 @@ LOGGING = {
         "httpx": {"level": "WARNING"},
     },
 }
+
+# Prometheus (accounts/metrics.py, served at /metrics): every process of this host writes its
+# samples under one directory, which must be set before prometheus_client is imported.
+# `make run` empties it at start; compose gives the web container a fresh tmpfs.
+PROMETHEUS_MULTIPROC_DIR = env_str("PROMETHEUS_MULTIPROC_DIR", "") or str(
+    embedded.data_dir() / "prometheus"
+)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# With a token, /metrics asks for `Authorization: Bearer <token>`; without, loopback only.
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Readiness (/readyz): beat's heartbeat task runs this often; it and the reconciler (every
+# 60 s) count as down when their last run is older than three intervals.
+BEAT_HEARTBEAT_SECONDS = 30
+RECONCILER_INTERVAL_SECONDS = 60

@@ -1,5 +1,9 @@
 """Test settings: the real PostgreSQL, Valkey and channels-redis layer, with fast hashing."""
 
+import os
+import tempfile
+from pathlib import Path
+
 from gateway.settings.base import *  # noqa: F403
 from gateway.settings.base import CACHES, CHANNEL_LAYERS, REDIS_URL
 from gateway.settings.env import env_str
@@ -25,3 +29,11 @@ SERVESTATIC_AUTOREFRESH = True
 # Tests change plans and catalogs between requests and expect the next request to see it;
 # tests of the snapshots themselves turn them back on.
 SNAPSHOT_TTL_SECONDS = 0.0
+
+# A test session's metrics go to a directory of its own, which the live servers it starts
+# inherit (tests that count samples start a server with a directory of their own).
+if not env_str("SWITCHBOARD_TEST_METRICS_DIR", ""):
+    os.environ["SWITCHBOARD_TEST_METRICS_DIR"] = tempfile.mkdtemp(prefix="sb-metrics-")
+PROMETHEUS_MULTIPROC_DIR = os.environ["SWITCHBOARD_TEST_METRICS_DIR"]
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
+Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)

@@ -77,3 +77,11 @@ def test_simulator_service_is_the_apps_default_upstream(compose: dict) -> None:
     assert (
         f"http://simulator:{port}/v1" in compose["services"]["web"]["environment"]["SIMULATOR_URL"]
     )
+
+
+def test_web_metric_files_start_empty_with_each_container(compose: dict) -> None:
+    web = compose["services"]["web"]
+    directory = web["environment"]["PROMETHEUS_MULTIPROC_DIR"]
+
+    assert any(mount.split(":")[0] == directory for mount in web["tmpfs"])
+    assert "${METRICS_TOKEN:-}" in web["environment"]["METRICS_TOKEN"]
