@@ -8,7 +8,6 @@ wherever SWITCHBOARD_DATASETS points; when they are missing the section says so.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
@@ -58,8 +57,9 @@ class Timing:
 
 
 def datasets_dir() -> Path:
-    override = os.environ.get("SWITCHBOARD_DATASETS")
-    return Path(override) if override else ROOT.parent / "shared" / "datasets"
+    from routing.precheck.shield.corpus import datasets_dir as shared_datasets
+
+    return shared_datasets()
 
 
 def load_project_cases(path: Path = PROJECT_CASES) -> list[Case]:
