@@ -313,7 +313,11 @@ _CUT_HINT = re.compile(
 )
 _CUT_WORD = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,3})[-_*|/]([^\W\d_]{2,})")
 # Digits and symbols standing in for letters inside a word: "1gn0r3", "pr0mpt", "$y$tem".
-_LEET_HINT = re.compile(r"[0-9@$](?:(?<=[a-z].)|(?=[a-z]))")
+# A stand-in between letters ("pr0mpt", "1gn0re"), not a number next to a word ("5th", "$20").
+_LEET_HINT = re.compile(
+    r"[0-9@$](?:(?<=[a-z][0-9@$])(?=[0-9@$]*[a-z])|(?<=(?<![\w@$])[0-9@$])(?=[a-z]{2})"
+    r"(?!(?:st|nd|rd|th|am|pm|km|kg|cm|mm|ml|mb|gb|kb|px|ms)\b))"
+)
 _LEET_WORD = re.compile(r"[\w@$]*[0-9@$][\w@$]*")
 _LEET_TABLE = str.maketrans("0134578@$", "oieastbas")
 _LEET_SPOTS = 64

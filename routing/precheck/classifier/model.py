@@ -66,8 +66,7 @@ class CharGramIndex:
     def count(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Vocabulary columns present in `text` and how often each occurs."""
         digits = self._digits(" " + "  ".join(text.lower().split()) + " ")
-        low, high = self.ngrams
-        codes = np.concatenate([self._codes(digits, n) for n in range(low, high + 1)])
+        codes = np.concatenate([np.zeros(0, dtype=np.int64), *self._all_codes(digits)])
         # Deduplicate first: searching sorted, distinct keys is several times faster.
         codes, counts = np.unique(codes, return_counts=True)
         slots = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
@@ -78,6 +77,24 @@ class CharGramIndex:
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         slots = np.minimum(np.searchsorted(self.alphabet, points), len(self.alphabet) - 1)
         return np.where(self.alphabet[slots] == points, slots + 1, 0).astype(np.int64)
+
+    def _all_codes(self, digits: np.ndarray) -> list[np.ndarray]:
+        """Codes of every window of every length in the n-gram range, each length's built
+        from the one before (one multiply-add per length instead of one per character)."""
+        low, high = self.ngrams
+        codes, known = digits, digits > 0
+        out = [(codes + self.base**high)[known]] if low <= 1 else []
+        for n in range(2, high + 1):
+            windows = len(digits) - n + 1
+            if windows <= 0:
+                break
+            tail = digits[n - 1 :]
+            codes = codes[:windows] * self.base + tail
+            known = known[:windows] & (tail > 0)
+            if n >= low:
+                tag: int = n * self.base**high
+                out.append((codes + tag)[known])
+        return out
 
     def _codes(self, digits: np.ndarray, n: int) -> np.ndarray:
         """Codes of every length-n window that holds only vocabulary characters."""

@@ -1,6 +1,6 @@
 """The shield's second stage: a learned detector over word and character n-grams.
 
-A TF-IDF (word 1-2 + char_wb 3-5) logistic regression, trained by `manage.py train_shield` and
+A TF-IDF (word 1-2 + char_wb 1-3) logistic regression, trained by `manage.py train_shield` and
 shipped as JSON next to its training file, run here with numpy as the classifier's model is
 (no scikit-learn, no pickle, no download). It reads what a model provider would: the prompt,
 the prompt with its obfuscation undone (`normalize.unmask`) and the payloads the normalizer
@@ -30,7 +30,7 @@ from routing.precheck.normalize import NormalizedPrompt, unmask
 MODEL_PATH = Path(__file__).resolve().parents[2] / "data" / "shield" / "detector_model.json"
 FORMAT_VERSION = 1
 WORD_NGRAMS = (1, 2)
-CHAR_NGRAMS = (3, 5)
+CHAR_NGRAMS = (1, 3)
 # What the detector reads of a long prompt: the ask sits at the start or the end.
 TEXT_CLIP = (1000, 300)
 DECODED_CLIP = 500

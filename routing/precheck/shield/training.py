@@ -25,8 +25,8 @@ from routing.precheck.shield.detector import (
     detector_text,
 )
 
-WORD_MAX_FEATURES = 6_000
-CHAR_MAX_FEATURES = 20_000
+WORD_MAX_FEATURES = 3_000
+CHAR_MAX_FEATURES = 8_000
 REGULARIZATION_C = 4.0
 WORD_PATTERN = r"(?u)\b\w\w+\b"
 # Out-of-fold false-positive shares the block threshold is set to (before the rules' own).
