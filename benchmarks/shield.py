@@ -226,7 +226,15 @@ def run() -> str:
     shared = {name: evaluate(cases) for name, cases in load_shared(base).items()}
     lines = ["## Security shield (normalize + scan)", ""]
     lines += _project_section(project[0])
-    lines += ["", "### Shared datasets", ""]
+    lines += [
+        "",
+        "### Shared datasets",
+        "",
+        "The learned detector is trained on the in-the-wild prompts, the DAN templates and part "
+        "of the benign sets, so this table is not a generalisation figure (see the held-out "
+        "section above).",
+        "",
+    ]
     if not shared:
         lines.append(f"Shared datasets not found at `{base}` (set SWITCHBOARD_DATASETS).")
     else:

@@ -46,6 +46,7 @@ def precheck_run(
         rule_ids=verdict.rule_ids,
         shield_us=shield_us,
         classifier_us=classifier_us,
+        detector_score=verdict.detector_score,
     )
     if verdict.blocked:
         refusal = f"Prompt blocked by the security shield ({', '.join(verdict.categories)})."

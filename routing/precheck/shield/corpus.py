@@ -76,6 +76,8 @@ def build_rows(datasets: Path, seeds_path: Path = SEEDS_PATH) -> list[Row]:
     ordinary = list(_benign_sets(datasets))
     wild = list(_wild_attacks(datasets))
     rng = random.Random("switchboard-shield-corpus")  # noqa: S311 - augmentation, not secrets
+    attacks += [p for row in list(attacks) for p in _paraphrases(row, PARAPHRASES_PER_ATTACK)]
+    hard += [p for row in list(hard) for p in _paraphrases(row, PARAPHRASES_PER_HARD_NEGATIVE)]
     augmented_attacks = [v for row in attacks for v in _variants(row, rng, per_row=4)]
     augmented_wild = [v for row in wild[::6] for v in _variants(row, rng, per_row=1)]
     benign_base = hard + ordinary[::5]
@@ -381,6 +383,37 @@ _BENIGN_WRAPPERS = {
 }
 
 
+# Words of the same job in an instruction, swapped for one another so the detector learns
+# the move ("drop what came before") rather than one phrasing of it.
+_SYNONYMS = (
+    ("ignore", "disregard", "forget", "skip", "drop", "set aside", "pay no attention to"),
+    ("previous", "earlier", "prior", "above", "preceding", "original", "initial"),
+    ("instructions", "rules", "guidelines", "directions", "orders", "directives", "guidance"),
+    ("reveal", "show", "print", "output", "display", "disclose", "write out"),
+    ("restrictions", "limits", "filters", "constraints", "safeguards", "guardrails"),
+    ("now", "from now on", "from here on", "starting now", "as of this moment"),
+    ("must", "have to", "need to", "are required to", "shall"),
+    ("pretend", "imagine", "act as if", "suppose"),
+    ("assistant", "AI", "model", "chatbot", "bot", "language model"),
+    ("secret", "hidden", "confidential", "private", "internal"),
+    ("tell me", "give me", "explain", "describe", "show me"),
+    ("answer", "respond", "reply"),
+)
+_SYNONYM_OF = {word.lower(): group for group in _SYNONYMS for word in group}
+_SYNONYM_RE = re.compile(
+    r"\b(?:" + "|".join(sorted(map(re.escape, _SYNONYM_OF), key=len, reverse=True)) + r")\b",
+    re.IGNORECASE,
+)
+
+
+def _paraphrase(text: str, rng: random.Random) -> str:
+    def swap(m: re.Match[str]) -> str:
+        options = [w for w in _SYNONYM_OF[m.group().lower()] if w.lower() != m.group().lower()]
+        return rng.choice(options) if rng.random() < 0.7 else m.group()
+
+    return _SYNONYM_RE.sub(swap, text)
+
+
 AUGMENTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "spacing": _spacing,
     "lookalikes": _lookalikes,
@@ -396,6 +429,10 @@ AUGMENTATIONS: dict[str, Callable[[str, random.Random], str]] = {
     "fake_delimiter": _wrapper(_DELIMITERS),
     "chat_tokens": _wrapper(_CHAT_TOKENS),
 }
+# Lexical variants, made on top of the obfuscations above (not one of them: the text is as
+# plain as its seed).
+PARAPHRASES_PER_ATTACK = 2
+PARAPHRASES_PER_HARD_NEGATIVE = 1
 # Encodings need ASCII-ish text; for other scripts the wrapper kinds apply.
 _ASCII_ONLY = frozenset(("spacing", "lookalikes", "leetspeak", "rot13", "scramble"))
 
@@ -411,6 +448,16 @@ def _benign_augment(text: str, kind: str, seed: str) -> str:
         return augment(text, kind, seed)
     rng = random.Random(f"{kind}:{seed}:{text}")  # noqa: S311
     return _BENIGN_WRAPPERS[kind](text, rng)
+
+
+def _paraphrases(row: Row, count: int) -> list[Row]:
+    out = []
+    for number in range(count):
+        rng = random.Random(f"paraphrase:{number}:{row.text}")  # noqa: S311
+        text = _paraphrase(row.text, rng)
+        if text != row.text:
+            out.append(Row(text, row.label, row.category, row.family, row.lang, row.obfuscation))
+    return out
 
 
 def _variants(row: Row, rng: random.Random, *, per_row: int) -> Iterable[Row]:
