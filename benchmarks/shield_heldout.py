@@ -69,6 +69,8 @@ TARGET_BLOCKED = 0.97
 TARGET_ORDINARY_FP = 0.01
 TARGET_HARD_FP = 0.05
 LENGTHS = (("≤ 256 B", 256), ("~2 KB", 2_048), ("~10 KB", 10_240))
+# (shield, classifier) p99 targets per length, µs.
+LATENCY_TARGETS_US = ((300.0, 2_000.0), (300.0, 2_000.0), (2_000.0, 2_000.0))
 TIMING_ROUNDS = 5
 
 
@@ -371,7 +373,10 @@ def _latency(detector: Detector) -> list[str]:
         "| length | prompts | shield p50 | shield p99 | classifier p50 | classifier p99 |",
         "|---|---:|---:|---:|---:|---:|",
     ]
-    for name, size in LENGTHS:
+    verdicts = []
+    for (name, size), (shield_target, classifier_target) in zip(
+        LENGTHS, LATENCY_TARGETS_US, strict=True
+    ):
         texts = _sized(corpus, size)
         shield = [_timed(lambda t=t: scan(normalize(t), detector=detector)) for t in texts]
         classifier = [_timed(lambda t=t: classify(normalize(t).text)) for t in texts]
@@ -379,7 +384,13 @@ def _latency(detector: Detector) -> list[str]:
             f"| {name} | {len(texts)} | {_pct(shield, 0.5):.0f} | {_pct(shield, 0.99):.0f} "
             f"| {_pct(classifier, 0.5):.0f} | {_pct(classifier, 0.99):.0f} |"
         )
-    return [*lines, ""]
+        for stage, values, target in (
+            ("shield", shield, shield_target),
+            ("classifier", classifier, classifier_target),
+        ):
+            met = "met" if _pct(values, 0.99) < target else "SHORT"
+            verdicts.append(f"{stage} p99 {name} < {target:.0f} µs: {met}")
+    return [*lines, "", "Targets: " + "; ".join(verdicts) + ".", ""]
 
 
 def _sized(corpus: Sequence[str], size: int) -> list[str]:

@@ -8,7 +8,12 @@ from dataclasses import replace
 
 from routing.precheck.normalize import NormalizedPrompt, unmask
 from routing.precheck.shield.base import CRITICAL, HIGH, LEVELS, MEDIUM, Hit, Rule, ShieldVerdict
-from routing.precheck.shield.detector import Detector, detector_text, load_detector
+from routing.precheck.shield.detector import (
+    DECODED_CLIP,
+    Detector,
+    detector_text,
+    load_detector,
+)
 from routing.precheck.shield.extraction import _EXTRACTION_RULES
 from routing.precheck.shield.heuristics import (
     _COMBINE_KEYS,
@@ -37,6 +42,8 @@ from routing.precheck.shield.phrasings import _PHRASING_RULES
 from routing.precheck.shield.roles import _ROLE_RULES
 from routing.precheck.shield.smuggling import _SMUGGLING_RULES
 
+# Decoded payloads the detector also scores on their own.
+_SCORED_PAYLOADS = 2
 # The longest prompt the detector alone may not block when it is a question.
 _SHORT_QUESTION = 160
 # Rules look at no more than this much of a decoded payload or assembled string.
@@ -89,11 +96,19 @@ def scan(
     if verdict.blocked or not learned:
         return verdict
     model = detector or load_detector()
-    return _learned(hits, model, detector_text(prompt, unmasked), low)
+    return _learned(hits, model, detector_text(prompt, unmasked), low, prompt.decoded)
 
 
-def _learned(hits: list[Hit], model: Detector, text: str, low: str) -> ShieldVerdict:
+def _learned(
+    hits: list[Hit], model: Detector, text: str, low: str, decoded: tuple[str, ...]
+) -> ShieldVerdict:
     scored = model.score(text)
+    # A decoded payload is what the provider's model would read: scored on its own too,
+    # without the encoded blob's noise around it.
+    for payload in decoded[:_SCORED_PAYLOADS]:
+        alone = model.score(payload[:DECODED_CLIP])
+        if alone.probability > scored.probability:
+            scored = alone
     # A short question no rule objects to is someone asking, not an attack being run: the
     # detector alone may flag it but not block it (as with persona signals).
     asking = not hits and len(low) <= _SHORT_QUESTION and low.rstrip().endswith("?")
