@@ -247,3 +247,15 @@ def test_numpy_scores_equal_the_scikit_learn_pipeline() -> None:
     expected = pipeline.predict_proba(probes)[:, 1]
     got = [detector.score(text, explain=False).probability for text in probes]
     assert got == pytest.approx(list(expected), abs=1e-9)
+
+
+def test_warm_up_reads_both_artifacts_before_the_first_prompt() -> None:
+    from routing.precheck.classifier import load_model
+    from routing.precheck.pipeline import precheck_warm_up
+
+    load_model.cache_clear()
+    load_detector.cache_clear()
+    precheck_warm_up()
+
+    assert load_model.cache_info().currsize == 1
+    assert load_detector.cache_info().currsize == 1
