@@ -9,7 +9,6 @@ section says so instead of failing.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
@@ -115,8 +114,9 @@ def run() -> str:
 
 
 def datasets_dir() -> Path:
-    override = os.environ.get("SWITCHBOARD_DATASETS")
-    return Path(override) if override else ROOT.parent / "shared" / "datasets"
+    from routing.precheck.shield.corpus import datasets_dir as shared_datasets
+
+    return shared_datasets()
 
 
 def project_examples() -> list[Example]:

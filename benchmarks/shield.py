@@ -8,7 +8,6 @@ wherever SWITCHBOARD_DATASETS points; when they are missing the section says so.
 from __future__ import annotations
 
 import json
-import os
 import statistics
 import sys
 import time
@@ -58,8 +57,9 @@ class Timing:
 
 
 def datasets_dir() -> Path:
-    override = os.environ.get("SWITCHBOARD_DATASETS")
-    return Path(override) if override else ROOT.parent / "shared" / "datasets"
+    from routing.precheck.shield.corpus import datasets_dir as shared_datasets
+
+    return shared_datasets()
 
 
 def load_project_cases(path: Path = PROJECT_CASES) -> list[Case]:
@@ -226,7 +226,15 @@ def run() -> str:
     shared = {name: evaluate(cases) for name, cases in load_shared(base).items()}
     lines = ["## Security shield (normalize + scan)", ""]
     lines += _project_section(project[0])
-    lines += ["", "### Shared datasets", ""]
+    lines += [
+        "",
+        "### Shared datasets",
+        "",
+        "The learned detector is trained on the in-the-wild prompts, the DAN templates and part "
+        "of the benign sets, so this table is not a generalisation figure (see the held-out "
+        "section above).",
+        "",
+    ]
     if not shared:
         lines.append(f"Shared datasets not found at `{base}` (set SWITCHBOARD_DATASETS).")
     else:

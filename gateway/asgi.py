@@ -29,6 +29,7 @@ from chat import v1  # noqa: E402
 from chat.consumers import ChatConsumer  # noqa: E402
 from chat.db import hot_pool_close  # noqa: E402
 from chat.providers.clients import aclose_all  # noqa: E402
+from routing.precheck.pipeline import precheck_warm_up  # noqa: E402
 
 V1_PREFIX = "/v1/"
 
@@ -76,6 +77,8 @@ websocket_urlpatterns = [
     path("ws/chat/new/", ChatConsumer.as_asgi(), name="ws-chat-new"),
     path("ws/chat/<int:conversation_id>/", ChatConsumer.as_asgi(), name="ws-chat"),
 ]
+
+precheck_warm_up()
 
 # Start-up leaves tens of thousands of long-lived objects (Django, the apps, the classifier)
 # and every request allocates many short-lived ones: keep the first out of the garbage

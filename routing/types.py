@@ -178,6 +178,8 @@ class PrecheckOutcome:
     refusal: str | None  # shield or category-filter message when blocked
     shield_us: int = 0
     classifier_us: int = 0
+    # The shield's learned detector score, when it ran (rules that block skip it).
+    detector_score: float | None = None
 
 
 @dataclass(frozen=True)

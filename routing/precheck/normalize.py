@@ -274,7 +274,9 @@ _COMMON_WORDS = frozenset(
      "that", "what", "how", "tell", "make", "give", "ignore", "previous", "prior", "instruction",
      "instructions", "rules", "system", "prompt", "reveal", "forget", "pretend", "mode", "secret",
      "password", "disregard", "above", "everything", "restrictions", "answer", "print", "show",
-     "please")
+     "please", "is", "to", "of", "in", "it", "be", "from", "only", "my", "me", "new", "task",
+     "do", "must", "will", "write", "say", "who", "was", "were", "said", "text", "words",
+     "before", "here", "then", "every", "no", "longer", "rule", "setup", "hidden")
 )  # fmt: skip
 _COMMON_WORDS_ROT13 = frozenset(codecs.encode(word, "rot13") for word in _COMMON_WORDS)
 _ASCII_WORD = re.compile("[a-z]+")
@@ -292,3 +294,119 @@ def _rot13_payloads(text: str) -> Iterator[str]:
         hidden = sum(word in _COMMON_WORDS_ROT13 for word in words)
         if hidden >= 3 and hidden > 2 * sum(word in _COMMON_WORDS for word in words):
             yield codecs.encode(text[start:end], "rot13")
+
+
+# --- unmasking: obfuscation undone, for the shield's second look ---------------------------
+
+# Single letters separated by blanks or punctuation: "i g n o r e", "r.e.v.e.a.l". The hint
+# starts with the separator, which the regex engine finds in C; the run is rebuilt only near it.
+_SEP = r"[ .\-_*/|~]"
+_SPACED_HINT = re.compile(
+    rf"{_SEP}(?<=(?<![^\W\d_])[^\W\d_]{_SEP})[^\W\d_]{_SEP}[^\W\d_]{_SEP}[^\W\d_](?![^\W\d_])"
+)
+_SPACED_LETTERS = re.compile(rf"(?<![^\W\d_])[^\W\d_](?:{_SEP}{{1,2}}[^\W\d_](?![^\W\d_])){{3,}}")
+_SPACED_SEPARATORS = re.compile(_SEP)
+# A word cut by a separator after a short first piece: "ig-nore", "dis_regard", "sys.tem".
+_CUT_HINT = re.compile(
+    r"[-_*|/](?:(?<=(?<![^\W\d_])[^\W\d_].)|(?<=(?<![^\W\d_])[^\W\d_]{2}.)"
+    r"|(?<=(?<![^\W\d_])[^\W\d_]{3}.))[^\W\d_]{2}"
+)
+_CUT_WORD = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,3})[-_*|/]([^\W\d_]{2,})")
+# Digits and symbols standing in for letters inside a word: "1gn0r3", "pr0mpt", "$y$tem".
+# A stand-in between letters ("pr0mpt", "1gn0re"), not a number next to a word ("5th", "$20").
+_LEET_HINT = re.compile(
+    r"[0-9@$](?:(?<=[a-z][0-9@$])(?=[0-9@$]*[a-z])|(?<=(?<![\w@$])[0-9@$])(?=[a-z]{2})"
+    r"(?!(?:st|nd|rd|th|am|pm|km|kg|cm|mm|ml|mb|gb|kb|px|ms)\b))"
+)
+_LEET_WORD = re.compile(r"[\w@$]*[0-9@$][\w@$]*")
+_LEET_TABLE = str.maketrans("0134578@$", "oieastbas")
+_LEET_SPOTS = 64
+_SCRAMBLE_CUE = re.compile(
+    r"unscrambl|scrambled|jumbled|anagram|rearrang|re-?order|backwards|reverse|right order"
+    r"|correct order|desordenad|invers|umgekehrt|durcheinander|mélang|à l'envers|наоборот"
+)
+_SCRAMBLE_WORDS = (
+    "ignore", "disregard", "forget", "bypass", "override", "previous", "prior", "instructions",
+    "instruction", "rules", "guidelines", "system", "prompt", "reveal", "secret", "password",
+    "restrictions", "filters", "policy", "unfiltered", "jailbreak", "above", "everything",
+    "obey", "developer", "mode", "hidden", "confidential", "safety", "print", "repeat",
+)  # fmt: skip
+_SIGNATURES = {"".join(sorted(word)): word for word in _SCRAMBLE_WORDS}
+_ASCII_LETTERS = re.compile(r"[a-z]{3,}")
+_MAX_UNMASK_CHARS = 4_096
+
+
+def unmask(text: str) -> str:
+    """`text` lower-cased with common obfuscations undone, or "" when there was none.
+
+    Spaced letters are joined, words cut by a separator after a short piece rejoined,
+    leetspeak read as letters, and, when the prompt asks for letters or words to be
+    reordered, scrambled or reversed trigger words restored (appended). Only the first and
+    last 2 KB are looked at, so the cost is bounded; the result is for scanning, never for
+    the cache key or the model provider.
+    """
+    view = text if len(text) <= _MAX_UNMASK_CHARS else text[:2048] + "\n" + text[-2048:]
+    low = view.lower()
+    out = low
+    if _SPACED_HINT.search(out):
+        # A run of single letters mixing in look-alikes is a disguise: fold them too.
+        out = _SPACED_LETTERS.sub(
+            lambda m: _SPACED_SEPARATORS.sub("", m.group()).translate(_CONFUSABLE_TABLE), out
+        )
+    if _CUT_HINT.search(out):
+        out = _CUT_WORD.sub(r"\1\2", out)
+    if _LEET_HINT.search(out):
+        out = _unleet(out)
+    if "__" in out:
+        out = _filled_blanks(out)
+    if _SCRAMBLE_CUE.search(low):
+        restored = _unscrambled(out)
+        if restored:
+            out += "\n" + " ".join(restored)
+    return out if out != low else ""
+
+
+_BLANK = re.compile(r"_{2,}")
+_QUOTED_PIECE = re.compile(r"['\"‘“]([^\W_][\w -]{0,39}?)['\"’”]")
+
+
+def _filled_blanks(low: str) -> str:
+    """ "____ your ____ prompt ... (the pieces: 'reveal', 'system')": the blanks filled in."""
+    blanks = _BLANK.findall(low)
+    pieces = _QUOTED_PIECE.findall(low[low.rfind("__") :])
+    if len(pieces) < len(blanks):
+        pieces = _QUOTED_PIECE.findall(low)
+    if not blanks or len(pieces) < len(blanks):
+        return low
+    fill = iter(pieces)
+    return _BLANK.sub(lambda _: next(fill), low, count=len(blanks))
+
+
+def _unleet(low: str) -> str:
+    """Words holding a leet digit or symbol next to a letter, read as letters."""
+    pieces, last = [], 0
+    for m in itertools.islice(_LEET_HINT.finditer(low), _LEET_SPOTS):
+        if m.start() < last:
+            continue
+        word = _LEET_WORD.search(low, max(last, _word_start(low, m.start())))
+        if word is None:
+            break
+        pieces += [low[last : word.start()], word.group().translate(_LEET_TABLE)]
+        last = word.end()
+    return "".join(pieces) + low[last:]
+
+
+def _word_start(low: str, at: int) -> int:
+    start = at
+    while start > 0 and (low[start - 1].isalnum() or low[start - 1] in "_@$"):
+        start -= 1
+    return start
+
+
+def _unscrambled(low: str) -> list[str]:
+    found: dict[str, None] = {}
+    for word in itertools.islice(dict.fromkeys(_ASCII_LETTERS.findall(low)), 512):
+        original = _SIGNATURES.get("".join(sorted(word)))
+        if original is not None and original != word:
+            found[original] = None
+    return list(found)

@@ -12,10 +12,18 @@ from functools import partial
 from billing.types import Entitlement
 from routing.errors import InvalidRequest
 from routing.precheck.categories import category_refusal, content_categories
-from routing.precheck.classifier import classify
+from routing.precheck.classifier import classify, load_model
 from routing.precheck.normalize import normalize
 from routing.precheck.shield import scan
+from routing.precheck.shield.detector import load_detector
 from routing.types import PrecheckOutcome
+
+
+def precheck_warm_up() -> None:
+    """Read the classifier's and the detector's artifacts now (about 0.1 s), so the first
+    prompt of a process does not pay for it."""
+    load_model()
+    load_detector()
 
 
 def precheck_run(
@@ -46,6 +54,7 @@ def precheck_run(
         rule_ids=verdict.rule_ids,
         shield_us=shield_us,
         classifier_us=classifier_us,
+        detector_score=verdict.detector_score,
     )
     if verdict.blocked:
         refusal = f"Prompt blocked by the security shield ({', '.join(verdict.categories)})."

@@ -350,3 +350,14 @@ def test_runtime_imports_neither_django_nor_sklearn() -> None:
         "assert not leaked, leaked\n"
     )
     subprocess.run([sys.executable, "-c", code], cwd=ROOT, check=True, timeout=60)
+
+
+def test_generalisation_rows_name_their_family_and_deliverable(
+    training_rows: list[dict[str, str]],
+) -> None:
+    """Rows added for held-out splits say what the answer must be (label by the deliverable)."""
+    grouped = [row for row in training_rows if "family" in row or "deliverable" in row]
+
+    assert len(grouped) >= 80
+    assert all(row.get("family") and row.get("deliverable") for row in grouped)
+    assert len({row["task_type"] for row in grouped}) == len(TASK_TYPES)

@@ -12,6 +12,7 @@ pytestmark = pytest.mark.django_db
 REQUIRED_KEYS = {
     "id", "blocked", "risk_level", "risk_categories", "task_type", "complexity", "language",
     "assistant", "model", "fallbacks", "est_credits", "reasons", "shield_us", "classifier_us",
+    "detector_score",
 }  # fmt: skip
 
 
@@ -47,6 +48,8 @@ def test_one_line_out_per_prompt_in_order_with_every_key(stdin, tenant: Tenant) 
     assert rows[1]["blocked"] is True and rows[1]["model"] is None
     assert rows[1]["risk_level"] in {"high", "critical"}
     assert rows[2]["task_type"] == "math"
+    # The detector scores what the rules let through; a rule block skips it.
+    assert 0.0 <= rows[0]["detector_score"] < 0.5 and rows[1]["detector_score"] is None
     assert not PromptCheck.objects.exists()
 
 

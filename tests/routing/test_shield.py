@@ -103,7 +103,8 @@ def test_medium_tier_is_flagged_but_not_blocked() -> None:
 
 
 def test_no_risk_verdict_is_empty() -> None:
-    assert verdict("What's a good recipe for banana bread?") == ShieldVerdict("none", (), ())
+    result = verdict("What's a good recipe for banana bread?")
+    assert (result.risk_level, result.categories, result.rule_ids) == ("none", (), ())
 
 
 @pytest.mark.parametrize(

@@ -30,6 +30,7 @@ def simulation_row(row_id: Any, preview: RoutePreview) -> dict[str, Any]:
         "risk_level": outcome.risk_level,
         "risk_categories": list(outcome.risk_categories),
         "rule_ids": list(outcome.rule_ids),
+        "detector_score": outcome.detector_score,
         "task_type": outcome.task_type,
         "complexity": outcome.complexity,
         "language": outcome.language,

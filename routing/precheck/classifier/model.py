@@ -40,8 +40,9 @@ class CharGramIndex:
     """Counts a prompt's char_wb n-grams against the vocabulary in numpy, exactly.
 
     Each character of the vocabulary gets a digit 1..A (0 for any other character) and an n-gram
-    becomes the integer n * B**4 + its digits in base B = A + 1, so matching thousands of n-grams
-    is a handful of array operations instead of thousands of Python string slices.
+    becomes the integer n * B**N + its digits in base B = A + 1 (N the longest n-gram), so
+    matching thousands of n-grams is a handful of array operations instead of thousands of
+    Python string slices.
 
     Words are joined by two spaces, as scikit-learn pads each word with one space on either side;
     an n-gram straddling two words then contains "  ", which no vocabulary entry does, and the
@@ -49,12 +50,13 @@ class CharGramIndex:
     way).
     """
 
-    def __init__(self, vocabulary: Sequence[str]) -> None:
+    def __init__(self, vocabulary: Sequence[str], ngrams: tuple[int, int] = CHAR_NGRAMS) -> None:
         if not vocabulary:
             raise ValueError("empty character vocabulary")
+        self.ngrams = ngrams
         self.alphabet = np.array(sorted({ord(char) for term in vocabulary for char in term}))
         self.base = len(self.alphabet) + 1
-        if (CHAR_NGRAMS[1] + 1) * self.base**4 >= 2**63:
+        if (ngrams[1] + 1) * self.base ** ngrams[1] >= 2**63:
             raise ValueError("character vocabulary too large for 64-bit n-gram codes")
         codes = np.array([self._codes(self._digits(term), len(term))[0] for term in vocabulary])
         order = np.argsort(codes)
@@ -64,8 +66,7 @@ class CharGramIndex:
     def count(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         """Vocabulary columns present in `text` and how often each occurs."""
         digits = self._digits(" " + "  ".join(text.lower().split()) + " ")
-        low, high = CHAR_NGRAMS
-        codes = np.concatenate([self._codes(digits, n) for n in range(low, high + 1)])
+        codes = np.concatenate([np.zeros(0, dtype=np.int64), *self._all_codes(digits)])
         # Deduplicate first: searching sorted, distinct keys is several times faster.
         codes, counts = np.unique(codes, return_counts=True)
         slots = np.minimum(np.searchsorted(self.codes, codes), len(self.codes) - 1)
@@ -76,6 +77,24 @@ class CharGramIndex:
         points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
         slots = np.minimum(np.searchsorted(self.alphabet, points), len(self.alphabet) - 1)
         return np.where(self.alphabet[slots] == points, slots + 1, 0).astype(np.int64)
+
+    def _all_codes(self, digits: np.ndarray) -> list[np.ndarray]:
+        """Codes of every window of every length in the n-gram range, each length's built
+        from the one before (one multiply-add per length instead of one per character)."""
+        low, high = self.ngrams
+        codes, known = digits, digits > 0
+        out = [(codes + self.base**high)[known]] if low <= 1 else []
+        for n in range(2, high + 1):
+            windows = len(digits) - n + 1
+            if windows <= 0:
+                break
+            tail = digits[n - 1 :]
+            codes = codes[:windows] * self.base + tail
+            known = known[:windows] & (tail > 0)
+            if n >= low:
+                tag: int = n * self.base**high
+                out.append((codes + tag)[known])
+        return out
 
     def _codes(self, digits: np.ndarray, n: int) -> np.ndarray:
         """Codes of every length-n window that holds only vocabulary characters."""
@@ -88,7 +107,9 @@ class CharGramIndex:
             window = digits[offset : offset + windows]
             codes = codes * self.base + window
             known &= window > 0
-        return (codes + n * self.base**4)[known]
+        tag: int = n * self.base ** self.ngrams[1]
+        result: np.ndarray = (codes + tag)[known]
+        return result
 
 
 @dataclass(frozen=True)
@@ -111,13 +132,13 @@ class LinearModel:
         expected = (list(WORD_NGRAMS), list(CHAR_NGRAMS), list(MODEL_CLIP))
         if settings != expected or not (word["sublinear_tf"] and char["sublinear_tf"]):
             raise ValueError("classifier artifact was trained with other feature settings")
-        coef = _decode_array(artifact["coef"])
+        coef = decode_array(artifact["coef"])
         return cls(
             classes=tuple(artifact["classes"]),
             word_vocabulary={term: i for i, term in enumerate(word["vocabulary"])},
             char_index=CharGramIndex(char["vocabulary"]),
-            word_idf=_decode_array(word["idf"]),
-            char_idf=_decode_array(char["idf"]),
+            word_idf=decode_array(word["idf"]),
+            char_idf=decode_array(char["idf"]),
             weights=np.ascontiguousarray(coef.T),
             intercept=np.asarray(artifact["intercept"], dtype=np.float64),
             training_sha256=artifact["training_sha256"],
@@ -133,8 +154,8 @@ class LinearModel:
         cols = np.concatenate([word_cols, char_cols + len(self.word_vocabulary)])
         values = np.concatenate(
             [
-                _tfidf(word_counts, self.word_idf[word_cols]),
-                _tfidf(char_counts, self.char_idf[char_cols]),
+                tfidf(word_counts, self.word_idf[word_cols]),
+                tfidf(char_counts, self.char_idf[char_cols]),
             ]
         )
         scores: np.ndarray = values @ self.weights[cols] + self.intercept
@@ -148,7 +169,7 @@ class LinearModel:
         return self.classes[best], float(probabilities[best])
 
 
-def _tfidf(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
+def tfidf(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:
     """One block of TfidfVectorizer(sublinear_tf=True, norm="l2") for a single document."""
     values: np.ndarray = (np.log(counts) + 1.0) * idf
     norm = np.sqrt(values @ values)
@@ -171,6 +192,6 @@ def model_text(text: str) -> str:
     return clip(text, *MODEL_CLIP)
 
 
-def _decode_array(blob: Mapping[str, Any]) -> np.ndarray:
+def decode_array(blob: Mapping[str, Any]) -> np.ndarray:
     raw = base64.b64decode(blob["data"])
     return np.frombuffer(raw, dtype=blob["dtype"]).reshape(blob["shape"]).astype(np.float64)

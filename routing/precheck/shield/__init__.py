@@ -9,7 +9,9 @@ The scan, top to bottom: the tiered rules; weighted persona signals (several wea
 a jailbreak persona add up); structural checks (hidden HTML, fake dialogue turns, strings
 assembled from fragments); the same rules over a de-obfuscated view (leetspeak, split
 letters) and over the payloads the normalizer decoded (a hit there is token smuggling);
-then quoted or discussed mentions are capped at medium.
+then quoted or discussed mentions are capped at medium. A prompt the rules do not block goes
+to the second stage, a learned n-gram detector (`detector`, trained from `corpus` by
+`training`), which blocks at a calibrated high score and flags at a medium one.
 
 Cost model: a regex costs time per character, so each rule declares the words its match
 cannot do without, and runs only when the prompt has them. The prompt's words are turned

@@ -14,6 +14,10 @@ class ShieldVerdict:
     risk_level: str
     categories: tuple[str, ...]
     rule_ids: tuple[str, ...]
+    # The learned detector's attack probability, when it ran (rules that block skip it), and
+    # the n-grams that raised it most: pieces of the prompt, for explaining, never recorded.
+    detector_score: float | None = None
+    detector_features: tuple[str, ...] = ()
 
     @property
     def blocked(self) -> bool:

@@ -43,7 +43,8 @@ _META = re.compile(
     r"|classif\w*|label|defend|defen[cs]e|protect|prevent|mitigat\w*|guard\s+against|filter"
     r"|regex|block|blocks|attack|attacks|injection|jailbreaks?|red[- ]team\w*|research"
     r"|spell|pronounce|grammar|what\s+does|how\s+do\s+you\s+say|is\s+this|why\s+does"
-    r"|tests?|testing)\b"
+    r"|tests?|testing|article|newsletter|blog|essay|headline|paper|proofread|explain\w*"
+    r"|attackers?|phrases?\s+like|prompts\s+like)\b"
     r"|翻译|翻譯|перевед"
 )
 # A short question about attacks ("what is DAN mode?") is a mention; persona and role-token
@@ -54,7 +55,8 @@ _DISCUSSION = re.compile(
     r"(?:\w+\s+){0,3}?(?:defend|protect|detect|prevent|stop|block|mitigate|handle|spot|guard"
     r"|recogni[sz]e|test|work|format|use|write|tokeni[sz]e|escape|sanitize)|explain|why\s+"
     r"(?:do|does|is|are|did)|tell\s+me\s+about|history\s+of|examples?\s+of|difference\s+between"
-    r"|is\s+it\s+(?:safe|possible|legal)|in\s+(?:python|javascript|the\s+docs|my\s+code))\b"
+    r"|is\s+it\s+(?:safe|possible|legal)|in\s+(?:python|javascript|the\s+docs|my\s+code)"
+    r"|where\s+(?:does|do|should|is|are)|in\s+(?:chatml|a\s+fine-tuning|the\s+template))\b"
 )
 _DISCUSSION_MAX_CHARS = 400
 # A quoted attack inside a long prompt is a payload, not a phrase being asked about.

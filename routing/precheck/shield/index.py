@@ -49,6 +49,10 @@ class RuleIndex:
         # skips ahead in C over characters no mark can start with (most of an English text).
         self._marks = re.compile("|".join(map(re.escape, marks))) if marks else None
 
+    def keyed_on(self, vocab: frozenset[str]) -> bool:
+        """True when some rule's first trigger is among these word prefixes."""
+        return not self._keys.isdisjoint(vocab)
+
     def candidates(self, low: str, vocab: frozenset[str]) -> list[Rule]:
         entries: set[tuple[int, int]] = set()
         for key in vocab & self._keys:
