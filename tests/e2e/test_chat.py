@@ -156,6 +156,8 @@ def test_enter_sends_and_shift_enter_adds_a_line(page: Page, live: Live, key: st
     if key == "Enter":
         expect(page.locator("#thread article.msg-user")).to_contain_text("Hello there")
         expect(page.locator("#prompt")).to_have_value("")
+        # The answer ends (and is billed) before the test's rows are flushed under it.
+        expect(page.locator("#chat-status")).to_have_text("Answer complete.")
     else:
         expect(page.locator("#prompt")).to_have_value("Hello there\n")
         assert not ModelCall.objects.exists()
