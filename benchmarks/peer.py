@@ -456,7 +456,7 @@ share of the samples, by the package of the innermost frame; `make bench-peer PR
 
 def wrk_version() -> str:
     output = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout
-    found = re.search(r"wrk ([\d.]+)", output)
+    found = re.search(r"wrk (?:debian/)?([\d.]+)", output)
     return found.group(1) if found else "?"
 
 
