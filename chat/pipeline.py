@@ -20,14 +20,23 @@ from django.conf import settings
 from accounts.sql import Sql
 from chat import conversations
 from chat.attempts import attempts_run
+from chat.cache import (
+    CacheFeed,
+    cached_answer_events,
+    cached_model,
+    chat_cache_lookup,
+    embedding_start,
+)
 from chat.db import db_step, hot_run
 from chat.errors import DuplicateRequest, route_guard
-from chat.events import ChatEvent, PrecheckEvent, RouteEvent
+from chat.events import ChatEvent, DoneEvent, PrecheckEvent, RouteEvent
 from chat.inputs import ChatInputs, chat_inputs
 from chat.limits import SlotRelease, StreamSlot, limit_policy, limits_acquire, slot_release
 from chat.snapshots import TenantSnapshot, tenant_snapshot
 from chat.types import ChatRequest, PreparedChat
 from routing.assistants import assistant_choose
+from routing.cache.embedders import Vector
+from routing.cache.lookup import CacheLookup
 from routing.errors import PromptBlocked
 from routing.policy import route_request, route_select
 from routing.precheck.pipeline import precheck_run
@@ -46,18 +55,25 @@ async def chat_prepare(request: ChatRequest) -> PreparedChat:
     # The precheck needs only the prompt and the plan: its CPU work runs while the slot and
     # the routing inputs are on their way.
     admitting = asyncio.ensure_future(_admit(request, tenant))
+    embedding = embedding_start(request, tenant)  # once per request, for lookup and store
     try:
         outcome = precheck_run(
             text=request.prompt, entitlement=tenant.entitlement, has_images=request.has_images
         )
     except BaseException:
+        embedding.cancel()
         slot, _ = await admitting  # a refusal by the limits (429) comes before a bad prompt
         await slot_release(slot)
         raise
-    slot, inputs = await admitting
     try:
-        return await _route(request, slot, inputs, outcome, deadline)
+        slot, inputs = await admitting
     except BaseException:
+        embedding.cancel()
+        raise
+    try:
+        return await _route(request, slot, inputs, outcome, deadline, embedding)
+    except BaseException:
+        embedding.cancel()
         await slot_release(slot)
         raise
 
@@ -90,6 +106,7 @@ async def _route(
     inputs: ChatInputs,
     outcome: PrecheckOutcome,
     deadline: float,
+    embedding: asyncio.Task[Vector | None],
 ) -> PreparedChat:
     entitlement, catalog = inputs.precheck.entitlement, inputs.precheck.catalog
     if outcome.blocked:
@@ -115,6 +132,16 @@ async def _route(
         decision=decision,
         context_window=min(t.context_window for t in targets),
     )
+    lookup, cache_key = await chat_cache_lookup(
+        request,
+        embedding=embedding,
+        outcome=outcome,
+        assistant=assistant,
+        decision=decision,
+        messages=messages,
+        catalog=catalog,
+        entitlement=entitlement,
+    )
     return PreparedChat(
         request=request,
         outcome=outcome,
@@ -129,7 +156,10 @@ async def _route(
         slot=slot,
         deadline=deadline,
         # Written with the first provider attempt's ModelCall: one round trip for both.
-        precheck_record=_record_sql(request, preview, conversation_id),
+        precheck_record=_record_sql(request, preview, conversation_id, lookup),
+        cache=lookup,
+        cache_key=None if lookup.hit else cache_key,
+        cache_model=cached_model(lookup, catalog),
     )
 
 
@@ -160,12 +190,19 @@ async def _record(request: ChatRequest, preview: RoutePreview, conversation_id: 
     await hot_run(_record_sql(request, preview, conversation_id))
 
 
-def _record_sql(request: ChatRequest, preview: RoutePreview, conversation_id: int | None) -> Sql:
+def _record_sql(
+    request: ChatRequest,
+    preview: RoutePreview,
+    conversation_id: int | None,
+    lookup: CacheLookup | None = None,
+) -> Sql:
     return prompt_check_sql(
         org_id=request.org.pk,
         user_id=request.user.pk,
         preview=preview,
         conversation_id=conversation_id,
+        cache_outcome=str(lookup.result) if lookup else "",
+        cache_guard=lookup.guard or "" if lookup else "",
     )
 
 
@@ -174,8 +211,20 @@ async def chat_stream(prepared: PreparedChat) -> AsyncGenerator[ChatEvent, None]
     release = SlotRelease(prepared.slot)
     try:
         yield PrecheckEvent(prepared.outcome, prepared.assistant, prepared.decision)
+        model = prepared.cache_model
+        if prepared.cache.hit and model is not None:
+            release.start()  # no provider stream to wait for
+            name = f"{model.display_name} (cached answer)"
+            yield RouteEvent(prepared.decision, prepared.assistant, name)
+            async for event in cached_answer_events(prepared, model):
+                yield event
+            return
         yield RouteEvent(prepared.decision, prepared.assistant, prepared.targets[0].display_name)
+        feed = CacheFeed(prepared)
         async for event in attempts_run(prepared, provider_done=release.start):
+            feed.see(event)
+            if isinstance(event, DoneEvent):
+                await feed.keep(event)  # before the end event, which a client may close on
             yield event
     finally:
         # Shielded: a client that goes away cancels this task, and the slot must still free.

@@ -6,6 +6,7 @@ No page shows a provider key (only the name of the variable holding it) or a pro
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
@@ -22,7 +23,7 @@ from routing.models import (
     SemanticCacheEntry,
     ShadowAudit,
 )
-from routing.services import aimodel_set_active
+from routing.services import aimodel_prices_changed, aimodel_set_active
 
 
 @admin.display(description="prompt sha256")
@@ -68,6 +69,11 @@ class AIModelAdmin(admin.ModelAdmin[AIModel]):
         return f"{obj.input_cost_per_mtok.normalize():f} / {obj.output_cost_per_mtok.normalize():f}"
 
     actions = ("activate", "deactivate")
+
+    def save_model(self, request: HttpRequest, obj: AIModel, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            aimodel_prices_changed(model=obj, changed=form.changed_data)
 
     @admin.action(description="Activate selected models", permissions=("change",))
     def activate(self, request: HttpRequest, queryset: QuerySet[AIModel]) -> None:
