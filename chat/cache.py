@@ -30,7 +30,7 @@ from chat.types import ChatRequest, PreparedChat
 from routing.cache.embedders import EmbedderError, Vector, embedder_get
 from routing.cache.entries import entry_hit_sql
 from routing.cache.guards import guard_features
-from routing.cache.keys import CacheScope, prompt_digest, scope_context
+from routing.cache.keys import CacheScope, cache_text, prompt_digest, scope_context
 from routing.cache.lookup import (
     SKIPPED,
     CacheKey,
@@ -76,7 +76,7 @@ async def _embed(prompt: str, *, skip: str) -> Vector | None:
     if skip:
         return None
     try:
-        return await embedder_get().embed(prompt)
+        return await embedder_get().embed(cache_text(prompt))
     except EmbedderError as error:  # the answer goes on uncached
         logger.warning("semantic cache embedder failed: %s", error)
         return None

@@ -113,6 +113,8 @@ def nearest_parse(row: tuple[Any, ...] | None) -> tuple[CachedAnswer, GuardFeatu
         return None
     entry_id, response, model_id, input_tokens, output_tokens, features, similarity = row
     answer = CachedAnswer(entry_id, response, model_id, input_tokens, output_tokens, similarity)
+    if isinstance(features, str):  # Django's connection leaves jsonb undecoded
+        features = json.loads(features)
     return answer, GuardFeatures.of_json(features or {})
 
 

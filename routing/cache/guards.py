@@ -20,7 +20,7 @@ from django.conf import settings
 
 from routing.cache.keys import cache_text
 
-GUARD_REASONS = ("numbers", "entities", "negation", "direction", "language", "format")
+GUARD_REASONS = ("numbers", "language", "entities", "negation", "direction", "format")
 
 _NUMBER_WORDS = {
     "zero": "0", "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
@@ -56,10 +56,10 @@ _NEGATIONS = {
 _POLES: dict[str, tuple[str, int]] = {}
 for _group, (_one, _other) in {
     "more": ({"more", "greater", "higher", "bigger", "larger", "longer", "increase",
-              "increasing", "raise", "above", "over", "most", "max", "maximum", "largest",
+              "increasing", "raise", "above", "most", "max", "maximum", "largest",
               "biggest", "highest", "longest", "upper"},
              {"less", "fewer", "lower", "smaller", "shorter", "decrease", "decreasing",
-              "reduce", "below", "under", "least", "min", "minimum", "smallest", "lowest",
+              "reduce", "below", "least", "min", "minimum", "smallest", "lowest",
               "shortest", "bottom"}),
     "order": ({"ascending", "asc", "sort", "sorted", "forward", "first", "oldest", "earliest",
                "before", "start", "beginning"},
@@ -74,10 +74,11 @@ for _group, (_one, _other) in {
               {"decode", "decrypt", "decompress", "deserialize", "unzip", "decoding",
                "decryption"}),
     "change": ({"add", "insert", "append", "create", "install", "enable", "open", "start",
-                "import", "upload", "push", "buy", "join", "merge", "on", "lock"},
+                "import", "upload", "push", "buy", "join", "merge", "lock"},
                {"remove", "delete", "drop", "uninstall", "disable", "close", "stop", "export",
-                "download", "pull", "sell", "leave", "split", "off", "unlock"}),
-    "compass": ({"north", "east", "left", "up", "top"}, {"south", "west", "right", "down"}),
+                "download", "pull", "sell", "leave", "split", "unlock"}),
+    # Not up/down, on/off, left/right: as prepositions they would refuse paraphrases.
+    "compass": ({"north", "east"}, {"south", "west"}),
     "truth": ({"true", "odd", "positive", "past"}, {"false", "even", "negative", "future"}),
 }.items():  # fmt: skip
     for _pole, _words in enumerate((_one, _other)):
@@ -101,7 +102,8 @@ _FORMATS = {
     "example", "examples", "story", "joke", "song", "slogan", "title", "headline", "formal",
     "informal", "casual", "list", "one-line", "oneliner", "word", "words",
 }  # fmt: skip
-_COMPARING = {"than", "vs", "versus", "compared", "compare", "between", "or"}
+# Only asymmetric comparisons: "the difference between A and B" is B and A's too.
+_COMPARING = {"than", "superior", "inferior", "outperform", "outperforms", "beat", "beats"}
 _STOP = {
     "i", "a", "an", "the", "what", "how", "why", "who", "when", "where", "which", "is", "are",
     "do", "does", "can", "could", "should", "would", "will", "my", "me", "you", "your", "it",
@@ -123,7 +125,7 @@ class GuardFeatures:
     poles: frozenset[str]
     languages: frozenset[str]
     formats: frozenset[str]
-    order: tuple[str, ...]  # entities and numbers in order, when the prompt compares
+    order: tuple[str, ...]  # content words in order, when the prompt compares
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -147,10 +149,12 @@ def guard_features(prompt: str) -> GuardFeatures:
     tokens = [t.strip("'-") for t in _TOKEN.findall(folded)]
     tokens = [t.replace("'", "") for t in tokens if t]
     numbers = _numbers(tokens)
-    entities = {m.group(0).casefold() for m in _CAPITAL.finditer(prompt.strip())} - _STOP
+    capitals = {m.group(0).casefold() for m in _CAPITAL.finditer(prompt.strip())}
+    # Language and format names are compared by their own guards, whatever their case.
+    entities = capitals - _STOP - _LANGUAGES - _FORMATS
     words = set(tokens)
-    comparing = bool(words & _COMPARING) or "compared to" in folded
-    order = tuple(t for t in tokens if t in entities or _NUMBER.match(t)) if comparing else ()
+    comparing = bool(words & _COMPARING)
+    order = tuple(t for t in tokens if t not in _STOP and t not in _COMPARING) if comparing else ()
     return GuardFeatures(
         numbers=_hashed(numbers),
         entities=_hashed(entities),
@@ -167,17 +171,24 @@ def guard_refusal(new: GuardFeatures, cached: GuardFeatures) -> str | None:
     """Why `cached`'s answer must not serve `new` (one of GUARD_REASONS), or None."""
     if new.numbers != cached.numbers:
         return "numbers"
+    if new.languages != cached.languages:
+        return "language"
     if not (new.entities <= cached.words and cached.entities <= new.words):
         return "entities"
     if new.negated != cached.negated:
         return "negation"
-    if new.poles != cached.poles or (new.order and cached.order and new.order != cached.order):
+    if new.poles != cached.poles or _reordered(new.order, cached.order):
         return "direction"
-    if new.languages != cached.languages:
-        return "language"
     if new.formats != cached.formats:
         return "format"
     return None
+
+
+def _reordered(one: tuple[str, ...], other: tuple[str, ...]) -> bool:
+    """Whether two comparisons name their shared words in another order ("is A faster than
+    B" and "is B faster than A"); words only one of them uses do not count."""
+    shared = set(one) & set(other)
+    return [w for w in one if w in shared] != [w for w in other if w in shared]
 
 
 def _numbers(tokens: list[str]) -> set[str]:
