@@ -45,6 +45,29 @@ STS = Path(
     )
 )
 THRESHOLDS = (0.80, 0.85, 0.90, 0.92, 0.95)
+CHOICE = """### The embedder
+
+Default `SEMANTIC_CACHE_EMBEDDER=wordllama`: **wordllama 0.4.0.post1** (`l2_supercat`, 256
+dimensions). Its wheel (19 MB) carries the weights (16 MB safetensors) and the tokenizer, and
+it is loaded with the package folder as `cache_dir` and `disable_download=True`, so nothing
+is fetched at run time (`tests/chat/test_cache_embedders.py` loads it with sockets blocked).
+Installed: 33 MB, plus `tokenizers` (12 MB) and `safetensors` (1.4 MB); no torch.
+
+Licence: the package's code is MIT. Its weights were trained from the token-embedding
+codebooks of Llama 2 70B and phi-3 medium (its README): phi-3 is MIT, but Llama 2's
+weights are under the Llama 2 Community License, whose terms (attribution, the acceptable-use
+policy, the 700-million-monthly-user clause) may reach derived weights. We ship it as the
+offline default and flag it for a licence review before a commercial release; the
+`openai` embedder (any OpenAI-compatible `/v1/embeddings`, e.g. a self-hosted model) avoids
+the question.
+
+Why this one: the issue's alternatives either download at run time (`model2vec`,
+`fastembed`, `static-embed`) or declare no licence (`tokenlearn-static-model`); they were
+not installed or measured here. The `openai` option was checked against our simulator,
+whose vectors are random per text (no semantics), so only wordllama's precision is measured
+below. Its weakness is the known one of static embeddings: swaps of one word score
+0.95-1.0 ("5 km" / "8 km", "healthy" / "not healthy", "Rust faster than Go" / "Go faster
+than Rust"), which the guards exist to refuse."""
 SIZES = (1_000, 10_000, 100_000)
 
 
@@ -212,6 +235,7 @@ def main() -> None:
 
     body = "\n\n".join(
         [
+            CHOICE,
             "### Precision and recall",
             text,
             "### Speed",

@@ -13,9 +13,11 @@ from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdmin
+from routing.cache.entries import cache_entries_delete, cache_policy_set
 from routing.models import (
     AIModel,
     Assistant,
+    CachePolicy,
     ConfidenceCell,
     ModelProvider,
     PromptCheck,
@@ -170,6 +172,26 @@ class SemanticCacheEntryAdmin(admin.ModelAdmin[SemanticCacheEntry]):
         self, request: HttpRequest, obj: SemanticCacheEntry | None = None
     ) -> bool:
         return False
+
+    # A purge must drop the exact keys in Valkey too, or they would keep answering.
+    def delete_model(self, request: HttpRequest, obj: SemanticCacheEntry) -> None:
+        cache_entries_delete(rows=SemanticCacheEntry.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SemanticCacheEntry]) -> None:
+        cache_entries_delete(rows=queryset)
+
+
+@admin.register(CachePolicy)
+class CachePolicyAdmin(admin.ModelAdmin[CachePolicy]):
+    """An organisation's opt-out; saving "off" also clears its cached answers."""
+
+    list_display = ("organization", "enabled", "updated_at")
+    list_filter = ("enabled",)
+    list_select_related = ("organization",)
+    search_fields = ("organization__slug",)
+
+    def save_model(self, request: HttpRequest, obj: CachePolicy, form: Any, change: bool) -> None:
+        cache_policy_set(org=obj.organization, enabled=obj.enabled)
 
 
 @admin.register(ShadowAudit)

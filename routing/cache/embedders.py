@@ -89,6 +89,12 @@ class OpenAIEmbedder:
             raise EmbedderError(f"expected {EMBEDDING_DIMENSIONS} dimensions, got {vector.shape}")
         return unit(vector)
 
+    async def aclose(self) -> None:
+        """Close the running loop's session (when a loop ends: tests, the probe)."""
+        session = self._sessions.pop(asyncio.get_running_loop(), None)
+        if session is not None:
+            await session.close()
+
     def _session(self) -> aiohttp.ClientSession:
         loop = asyncio.get_running_loop()
         session = self._sessions.get(loop)
@@ -100,7 +106,7 @@ class OpenAIEmbedder:
 
 def unit(vector: np.ndarray[Any, Any]) -> Vector:
     norm = float(np.linalg.norm(vector))
-    return tuple(float(x) for x in (vector / norm if norm else vector))
+    return tuple((vector / norm if norm else vector).tolist())
 
 
 def cosine(a: Vector, b: Vector) -> float:

@@ -12,6 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.db.models import QuerySet
 from psycopg.types.json import Jsonb
 
 from accounts.models import Organization
@@ -164,6 +165,12 @@ def cache_invalidate_model(*, model: AIModel) -> int:
     return _delete(list(rows.values_list("organization_id", "scope", "prompt_sha256")), rows)
 
 
+def cache_entries_delete(*, rows: QuerySet[SemanticCacheEntry]) -> int:
+    """Delete these entries (a staff purge) with their exact keys; returns how many."""
+    keys = list(rows.values_list("organization_id", "scope", "prompt_sha256"))
+    return _delete(keys, rows)
+
+
 def cache_clear(*, org: Organization) -> int:
     """Remove the organisation's entries (opt-out, or a staff purge); returns how many."""
     rows = SemanticCacheEntry.objects.for_org(org)
@@ -189,7 +196,7 @@ def cache_enabled_for(*, org: Organization) -> bool:
     return True if policy is None else bool(policy)
 
 
-def _delete(keys: list[tuple[int, str, str]], rows: Any) -> int:
+def _delete(keys: list[tuple[int, str, str]], rows: QuerySet[SemanticCacheEntry]) -> int:
     count, _ = rows.delete()
     exact = [exact_key(org_id=o, scope=s, prompt=p) for o, s, p in keys]
     for start in range(0, len(exact), 500):

@@ -143,6 +143,18 @@
       if (used) used.setAttribute("data-testid", "answer-credits");
     },
     done: function (data) {
+      if (data.cached) {
+        const cached = note("Answered from the cache: an earlier answer to the same question. ", "msg-note msg-cached");
+        if (cached) {
+          cached.setAttribute("data-testid", "cached-answer");
+          const fresh = el("button", "link", "Ask again fresh");
+          fresh.type = "button";
+          fresh.setAttribute("data-testid", "ask-fresh");
+          const asked = lastPrompt;
+          fresh.addEventListener("click", function () { fresh.disabled = true; send(asked, true); });
+          cached.append(fresh);
+        }
+      }
       if (data.finish_reason === "length") {
         note("The answer stopped at its length limit (max tokens); ask for more to continue.");
         finish("The answer reached its length limit.");
@@ -276,7 +288,7 @@
     });
   }
 
-  function send(text) {
+  function send(text, fresh) {
     const assistant = document.getElementById("assistant-select");
     const mode = document.getElementById("mode-select");
     const payload = JSON.stringify({
@@ -284,6 +296,7 @@
       message: text,
       assistant: assistant ? assistant.value : "",
       mode: mode ? mode.value : "",
+      fresh: fresh === true,
     });
     if (socket && socket.readyState === WebSocket.OPEN) {
       socket.send(payload);

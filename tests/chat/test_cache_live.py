@@ -10,6 +10,7 @@ from typing import Any
 
 import httpx
 import pytest
+from django.utils import timezone
 
 from billing.models import CreditLedger, LedgerKind
 from routing.models import AIModel, PromptCheck, SemanticCacheEntry
@@ -17,6 +18,7 @@ from routing.services import aimodel_set_active
 from tests.accounts.factories import UserFactory
 from tests.chat.conftest import Live
 from tests.conftest import Tenant, make_tenant
+from usage.finops import Period, finops_totals
 from usage.models import CallStatus, CostRecord, ModelCall, UsageRecord
 
 QUESTION = "How do I reverse a string in Python?"
@@ -79,6 +81,12 @@ def test_a_repeated_question_is_an_exact_hit_billed_once_at_the_plans_share(cach
     )
     check = PromptCheck.objects.for_org(org).order_by("-id").first()
     assert check is not None and check.cache_outcome == "hit_exact"
+    today = timezone.now().date()
+    figures = finops_totals(org=org, period=Period(today, today))
+    assert (figures.requests, figures.cache_hits) == (2, 1)
+    hit_saving = hit.cost.benchmark_cost * hit.cost.multiplier - hit.cost.display_cost
+    fresh_saving = fresh.cost.benchmark_cost * fresh.cost.multiplier - fresh.cost.display_cost
+    assert figures.savings_credits == hit_saving + fresh_saving  # the hit's saving counts
 
 
 def test_a_paraphrase_is_a_semantic_hit(cached: Live) -> None:
@@ -231,3 +239,36 @@ def test_the_chat_api_marks_a_cached_answer_and_asks_fresh_on_request(cached: Li
         timeout=20,
     )
     assert response.json()["done"]["cached"] is False
+
+
+def test_the_chat_page_socket_shows_a_cached_answer_and_asks_fresh(cached: Live) -> None:
+    from tests.chat.test_consumer import run, session_cookie, socket, until
+
+    owner, member = session_cookie(cached.tenant.owner), session_cookie(cached.tenant.member)
+    other = make_tenant("Pagecorp", plan="team", cache=True)
+    outsider = session_cookie(other.owner)
+    done: list[tuple[str, bool, str]] = []
+
+    async def ask_page(cookie: Any, **extra: Any) -> None:
+        communicator = socket("/ws/chat/new/", cookie)
+        assert (await communicator.connect())[0]
+        await communicator.send_json_to({"type": "send", "message": QUESTION, **extra})
+        events = await until(communicator, "done", "error")
+        await communicator.disconnect()
+        text = "".join(data["text"] for name, data in events if name == "delta")
+        assert events[-1][0] == "done", events[-1]
+        done.append((text, events[-1][1]["cached"], events[-1][1]["model"]))
+
+    async def scenario() -> None:
+        await ask_page(owner)
+        await ask_page(member)  # a colleague in the same organisation: served from the cache
+        await ask_page(member, fresh=True)
+        await ask_page(outsider)  # another organisation: never
+
+    run(scenario)
+
+    assert [cached_flag for _, cached_flag, _ in done] == [False, True, False, False]
+    assert done[1][0] == done[0][0]
+    hit = ModelCall.objects.for_org(cached.tenant.org).get(status=CallStatus.CACHED)
+    assert hit.user_id == cached.tenant.member.pk
+    assert not ModelCall.objects.for_org(other.org).filter(status=CallStatus.CACHED).exists()

@@ -15,7 +15,12 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from routing.cache.embedders import WordLlamaEmbedder, cosine, embedder_get
-from routing.cache.entries import cache_clear, cache_enabled_for, cache_policy_set
+from routing.cache.entries import (
+    cache_clear,
+    cache_enabled_for,
+    cache_entries_delete,
+    cache_policy_set,
+)
 from routing.cache.guards import guard_features, guard_refusal
 from routing.cache.keys import CacheScope, cache_text, prompt_digest
 from routing.cache.lookup import CacheKey, CacheLookup, CacheResult, cache_lookup, cache_store
@@ -258,3 +263,14 @@ def test_cache_probe_reports_each_pair_and_leaves_nothing_behind() -> None:
     assert rows[2]["error"].startswith("malformed JSON")
     assert rows[3]["error"] == "a: a non-empty string is required"
     assert SemanticCacheEntry.objects.count() == before
+
+
+def test_a_staff_purge_drops_the_exact_keys_too() -> None:
+    a, b, model = OrganizationFactory(), OrganizationFactory(), AIModelFactory()
+    store(key(a.pk, "Explain recursion"), model)
+    store(key(b.pk, "Explain recursion"), model)
+
+    assert cache_entries_delete(rows=SemanticCacheEntry.objects.for_org(a)) == 1
+
+    assert lookup(key(a.pk, "Explain recursion")).result == CacheResult.MISS
+    assert lookup(key(b.pk, "Explain recursion")).result == CacheResult.HIT_EXACT
