@@ -35,7 +35,6 @@ from routing.cache.lookup import (
     SKIPPED,
     CacheKey,
     CacheLookup,
-    CacheResult,
     cache_lookup,
     cache_store,
 )
@@ -278,6 +277,3 @@ class CacheFeed:
 def cache_header(lookup: CacheLookup) -> dict[str, str]:
     """What the HTTP APIs say about the cache: the lookup's result."""
     return {"X-Switchboard-Cache": str(lookup.result)}
-
-
-__all__ = ["CacheResult"]

@@ -144,14 +144,14 @@
     },
     done: function (data) {
       if (data.cached) {
+        // Until the thread refreshes, which renders the same note from the stored answer.
         const cached = note("Answered from the cache: an earlier answer to the same question. ", "msg-note msg-cached");
         if (cached) {
           cached.setAttribute("data-testid", "cached-answer");
           const fresh = el("button", "link", "Ask again fresh");
           fresh.type = "button";
           fresh.setAttribute("data-testid", "ask-fresh");
-          const asked = lastPrompt;
-          fresh.addEventListener("click", function () { fresh.disabled = true; send(asked, true); });
+          fresh.setAttribute("data-ask-fresh", "");
           cached.append(fresh);
         }
       }
@@ -357,6 +357,16 @@
     }
   });
   // Renaming: the title field opens selected, so typing replaces the old title.
+  // "Ask again fresh" under a cached answer: the question above it, never from the cache.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-ask-fresh]");
+    if (!button || current) return;
+    const asked = button.closest("article").previousElementSibling;
+    const body = asked && asked.classList.contains("msg-user") ? asked.querySelector(".msg-body") : null;
+    if (!body) return;
+    button.disabled = true;
+    send(body.textContent.trim(), true);
+  });
   document.addEventListener("focusin", function (event) {
     if (event.target.matches(".rename-form input[name=title]")) event.target.select();
   });
