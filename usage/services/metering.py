@@ -75,7 +75,8 @@ class CallOutcome:
     def __post_init__(self) -> None:
         if self.status not in (*FINAL_STATUSES, CallStatus.CACHED):
             raise ValueError(
-                f"A finished call is succeeded, failed, cancelled or cached, not {self.status!r}"
+                "A finished call is succeeded, failed or cancelled (or cached),"
+                f" not {self.status!r}"
             )
         if self.input_tokens < 0 or self.output_tokens < 0:
             raise ValueError("Token counts are not negative")
