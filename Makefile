@@ -10,7 +10,7 @@ export PORT
 # The Procfile's commands run from the virtualenv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install services migrate seed run test lint typecheck format check-deploy bench-precheck bench-peer stop-services clean
+.PHONY: install services migrate seed run test lint typecheck format check-deploy bench-precheck bench-cache bench-peer stop-services clean
 
 install: $(VENV)/.installed
 
@@ -60,6 +60,9 @@ test: lint check-deploy
 
 bench-precheck: install
 	$(PY) benchmarks/precheck.py
+
+bench-cache: migrate
+	$(PY) benchmarks/cache.py
 
 bench-peer: services
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || \

@@ -60,11 +60,24 @@ BODY = (
     '{"role": "user", "content": "Say hello to the team in one short sentence."}], '
     '"max_tokens": 32}'
 )
+# Every request asks something new (thread and request numbers in the prompt), so
+# Switchboard's answer cache never answers: each request pays its miss (embedding, lookup,
+# store) and goes to the upstream, as LiteLLM's do.
 WRK_SCRIPT = """
 wrk.method = "POST"
-wrk.body = [[{body}]]
 wrk.headers["Content-Type"] = "application/json"
 wrk.headers["Authorization"] = "Bearer {key}"
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("tid", threads)
+end
+local sent = 0
+function request()
+  sent = sent + 1
+  local body = string.gsub([[{body}]], "one short sentence", "one short sentence (" .. tid .. "-" .. sent .. ")")
+  return wrk.format(nil, nil, nil, body)
+end
 """
 LITELLM_CONFIG = """
 model_list:
@@ -274,7 +287,8 @@ async def first_byte_ms(target: Target) -> float:
         for n in range(STREAM_REQUESTS + 20):
             started_at = time.perf_counter()
             url = f"{target.url}/v1/chat/completions"
-            async with session.post(url, data=body, headers=headers) as response:
+            fresh = body.replace("one short sentence", f"one short sentence (stream {n})")
+            async with session.post(url, data=fresh, headers=headers) as response:
                 first = None
                 async for line in response.content:
                     if first is None and b'"content"' in line and b'"content": ""' not in line:

@@ -7,9 +7,11 @@ billing knows nothing about providers, and routing reads entitlements from here.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from decimal import Decimal
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import Q
 from django.db.models.expressions import Combinable
@@ -56,6 +58,13 @@ class Plan(models.Model):
     credits_roll_over = models.BooleanField(
         default=False,
         help_text="Unused credits carry into the next period; otherwise they expire at its end",
+    )
+    cached_answer_share = models.DecimalField(
+        max_digits=5,
+        decimal_places=4,
+        default=Decimal("0.1"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Share of the original answer's credits a cached answer costs (0 is free)",
     )
     stripe_price_id = models.CharField(
         max_length=100, blank=True, help_text="Stripe price (price_...) that checkout sells"

@@ -67,6 +67,7 @@ def entitlement_get(*, org: Organization, user: User, now: datetime | None = Non
         images_allowed=plan.images_allowed,
         denied_categories=frozenset(plan.denied_categories),
         display_multiplier=plan.display_multiplier,
+        cached_answer_share=plan.cached_answer_share,
         credits_left=credit_balance(org=org),
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,

@@ -58,6 +58,8 @@ class Entitlement:
     period_start: datetime
     period_end: datetime
     cap: CapLeft | None = None  # read fresh with the credits, like them
+    # What a cached answer costs, as a share of the credits the original answer cost.
+    cached_answer_share: Decimal = Decimal("0.1")
 
     def allows_model(self, slug: str) -> bool:
         return not self.models or slug in self.models

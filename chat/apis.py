@@ -31,6 +31,7 @@ from chat.events import ChatEvent, credits_text, event_payload, precheck_payload
 from chat.http import (
     END_USER_HEADER,
     bearer_secret,
+    cache_allowed,
     end_user_parse,
     json_parse,
     request_id_parse,
@@ -120,6 +121,9 @@ class ChatInput(serializers.Serializer[dict[str, Any]]):
     max_tokens = serializers.IntegerField(required=False, min_value=1, max_value=32_000)
     has_images = serializers.BooleanField(required=False, default=False)
     stream = serializers.BooleanField(required=False, default=True)
+    cache = serializers.BooleanField(
+        required=False, default=True, help_text="false: a fresh answer, never the cached one"
+    )
 
 
 @csrf_exempt
@@ -145,11 +149,15 @@ async def chat_api(request: HttpRequest) -> HttpResponseBase:
         has_images=data["has_images"],
         streamed=data["stream"],
         end_user=end_user_parse(field=None, header=request.headers.get(END_USER_HEADER)),
+        cache=cache_allowed(request.headers.get("Cache-Control")) and data["cache"],
     )
     prepared = await chat_prepare(chat)
     if not data["stream"]:
-        return JsonResponse(await _collected(chat_stream(prepared)))
+        whole = JsonResponse(await _collected(chat_stream(prepared)))
+        whole["X-Switchboard-Cache"] = str(prepared.cache.result)
+        return whole
     response = StreamingHttpResponse(_sse(chat_stream(prepared)), content_type="text/event-stream")
+    response["X-Switchboard-Cache"] = str(prepared.cache.result)
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"
     response["X-Request-Id"] = chat.request_id

@@ -5,8 +5,9 @@ current organisation, their own conversation); after that the consumer only turn
 messages into `chat.pipeline` calls and relays the pipeline's events, with the same
 payloads as the `/api/ai/chat` SSE stream (`chat.events.event_payload`).
 
-Client messages: `{"type": "send", "message": "...", "assistant"?: slug, "mode"?: mode}` and
-`{"type": "stop"}`. Server messages: `{"event": name, "data": {...}}` with the names
+Client messages: `{"type": "send", "message": "...", "assistant"?: slug, "mode"?: mode,
+"fresh"?: bool}` (fresh: never the cached answer) and `{"type": "stop"}`. Server messages:
+`{"event": name, "data": {...}}` with the names
 precheck, route, delta, usage, done, error, plus `conversation` (a new chat got its id) and
 `stopped`. `delta`, `usage` and `stopped` carry `html`: the answer so far rendered by
 `chat.markdown` (on deltas at most every 0.1 s, else null), which the page shows as it is.
@@ -143,6 +144,8 @@ class ChatConsumer(AsyncWebsocketConsumer):
             await self._error("bad_request", f"message: at most {limit} characters.")
         elif not all(v is None or isinstance(v, str) for v in (assistant, mode)):
             await self._error("bad_request", "assistant and mode must be strings.")
+        elif not isinstance(data.get("fresh", False), bool):
+            await self._error("bad_request", "fresh: true or false.", param="fresh")
         else:
             chat = ChatRequest(
                 org=self.org,
@@ -153,6 +156,7 @@ class ChatConsumer(AsyncWebsocketConsumer):
                 assistant=assistant or None,
                 mode=mode or None,
                 conversation_id=self.conversation_id,
+                cache=not data.get("fresh", False),  # "Ask again fresh" after a cached answer
             )
             if self.task is not None:  # the last answer's clean-up: its slot must be free
                 await asyncio.wait([self.task], timeout=STOP_WAIT_SECONDS)

@@ -106,6 +106,13 @@ async def hot_run(sql: Sql, conn: AsyncConnection[Any] | None = None) -> tuple[A
     return await cursor.fetchone() if cursor.description else None
 
 
+async def hot_rows(sql: Sql) -> list[tuple[Any, ...]]:
+    """Run one statement in its own transaction; all its rows."""
+    async with (await _pool()).connection() as conn:
+        cursor = await conn.execute(sql.text, sql.params)
+        return await cursor.fetchall() if cursor.description else []
+
+
 async def hot_pool_close() -> None:
     """Close the running loop's pool (at shutdown, and when a test's loop ends)."""
     pool = _pools.pop(asyncio.get_running_loop(), None)

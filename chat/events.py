@@ -48,6 +48,7 @@ class DoneEvent:
     request_id: str
     finish_reason: str  # "stop", or "length" when the output cap cut the answer
     conversation_id: int | None
+    cached: bool = False  # served from the semantic cache; ask again with no-cache for fresh
 
 
 @dataclass(frozen=True)
@@ -118,12 +119,13 @@ def event_payload(event: ChatEvent) -> tuple[str, dict[str, Any]]:
                 "credits": credits_text(credits),
                 "incomplete": incomplete,
             }
-        case DoneEvent(model, request_id, finish_reason, conversation_id):
+        case DoneEvent(model, request_id, finish_reason, conversation_id, cached):
             return "done", {
                 "model": model,
                 "request_id": request_id,
                 "finish_reason": finish_reason,
                 "conversation_id": conversation_id,
+                "cached": cached,
             }
         case ErrorEvent(message, code, partial):
             return "error", {"message": message, "code": code, "partial": partial}

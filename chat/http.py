@@ -69,6 +69,13 @@ def end_user_parse(*, field: str | None, header: str | None) -> str:
     return ""
 
 
+def cache_allowed(cache_control: str | None) -> bool:
+    """False when the client asked for a fresh answer: `Cache-Control: no-cache` (or
+    `no-store`), as HTTP caches read it."""
+    directives = {d.strip().split("=")[0].lower() for d in (cache_control or "").split(",")}
+    return not directives & {"no-cache", "no-store"}
+
+
 def sse(data: dict[str, Any] | str, event: str | None = None) -> str:
     """One server-sent event."""
     payload = data if isinstance(data, str) else json.dumps(data, ensure_ascii=False)

@@ -10,6 +10,7 @@ from decimal import Decimal
 from accounts.errors import ApplicationError
 from accounts.logs import log_event
 from accounts.metrics import (
+    CACHE_LOOKUPS,
     CHAT_REQUESTS,
     FALLBACKS,
     PROVIDER_LATENCY,
@@ -31,6 +32,11 @@ def chat_counted(outcome: str, task_type: str) -> None:
     """Count one chat by how it ended: ok, blocked, limited, refused, error or cached."""
     CHAT_REQUESTS.labels(outcome, task_type or NO_TASK).inc()
     log_event(logger, "chat.end", outcome=outcome, task_type=task_type or NO_TASK)
+
+
+def cache_lookup_counted(result: str) -> None:
+    """Count one answer-cache lookup: hit_exact, hit_semantic, miss, guarded or skipped."""
+    CACHE_LOOKUPS.labels(result).inc()
 
 
 def refusal_outcome(error: BaseException) -> str:

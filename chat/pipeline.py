@@ -20,15 +20,30 @@ from django.conf import settings
 from accounts.sql import Sql
 from chat import conversations
 from chat.attempts import attempts_run
+from chat.cache import (
+    CacheFeed,
+    cached_answer_events,
+    cached_model,
+    chat_cache_lookup,
+    embedding_start,
+)
 from chat.db import db_step, hot_run
 from chat.errors import DuplicateRequest, route_guard
 from chat.events import ChatEvent, DoneEvent, PrecheckEvent, RouteEvent
 from chat.inputs import ChatInputs, chat_inputs
 from chat.limits import SlotRelease, StreamSlot, limit_policy, limits_acquire, slot_release
-from chat.observe import chat_counted, precheck_logged, refusal_outcome, route_logged
+from chat.observe import (
+    cache_lookup_counted,
+    chat_counted,
+    precheck_logged,
+    refusal_outcome,
+    route_logged,
+)
 from chat.snapshots import TenantSnapshot, tenant_snapshot
 from chat.types import ChatRequest, PreparedChat
 from routing.assistants import assistant_choose
+from routing.cache.embedders import Vector
+from routing.cache.lookup import CacheLookup
 from routing.errors import PromptBlocked
 from routing.policy import route_request, route_select
 from routing.precheck.pipeline import precheck_run
@@ -58,18 +73,25 @@ async def _prepare(request: ChatRequest) -> PreparedChat:
     # The precheck needs only the prompt and the plan: its CPU work runs while the slot and
     # the routing inputs are on their way.
     admitting = asyncio.ensure_future(_admit(request, tenant))
+    embedding = embedding_start(request, tenant)  # once per request, for lookup and store
     try:
         outcome = precheck_run(
             text=request.prompt, entitlement=tenant.entitlement, has_images=request.has_images
         )
     except BaseException:
+        embedding.cancel()
         slot, _ = await admitting  # a refusal by the limits (429) comes before a bad prompt
         await slot_release(slot)
         raise
-    slot, inputs = await admitting
     try:
-        return await _route(request, slot, inputs, outcome, deadline)
+        slot, inputs = await admitting
     except BaseException:
+        embedding.cancel()
+        raise
+    try:
+        return await _route(request, slot, inputs, outcome, deadline, embedding)
+    except BaseException:
+        embedding.cancel()
         await slot_release(slot)
         raise
 
@@ -102,6 +124,7 @@ async def _route(
     inputs: ChatInputs,
     outcome: PrecheckOutcome,
     deadline: float,
+    embedding: asyncio.Task[Vector | None],
 ) -> PreparedChat:
     entitlement, catalog = inputs.precheck.entitlement, inputs.precheck.catalog
     precheck_logged(outcome)
@@ -129,6 +152,17 @@ async def _route(
         decision=decision,
         context_window=min(t.context_window for t in targets),
     )
+    lookup, cache_key = await chat_cache_lookup(
+        request,
+        embedding=embedding,
+        outcome=outcome,
+        assistant=assistant,
+        decision=decision,
+        messages=messages,
+        catalog=catalog,
+        entitlement=entitlement,
+    )
+    cache_lookup_counted(str(lookup.result))
     return PreparedChat(
         request=request,
         outcome=outcome,
@@ -143,7 +177,10 @@ async def _route(
         slot=slot,
         deadline=deadline,
         # Written with the first provider attempt's ModelCall: one round trip for both.
-        precheck_record=_record_sql(request, preview, conversation_id),
+        precheck_record=_record_sql(request, preview, conversation_id, lookup),
+        cache=lookup,
+        cache_key=None if lookup.hit else cache_key,
+        cache_model=cached_model(lookup, catalog),
     )
 
 
@@ -175,13 +212,20 @@ async def _record(request: ChatRequest, preview: RoutePreview, conversation_id: 
     await hot_run(_record_sql(request, preview, conversation_id))
 
 
-def _record_sql(request: ChatRequest, preview: RoutePreview, conversation_id: int | None) -> Sql:
+def _record_sql(
+    request: ChatRequest,
+    preview: RoutePreview,
+    conversation_id: int | None,
+    lookup: CacheLookup | None = None,
+) -> Sql:
     return prompt_check_sql(
         org_id=request.org.pk,
         user_id=request.user.pk,
         preview=preview,
         conversation_id=conversation_id,
         request_id=request.request_id,
+        cache_outcome=str(lookup.result) if lookup else "",
+        cache_guard=lookup.guard or "" if lookup else "",
     )
 
 
@@ -191,10 +235,22 @@ async def chat_stream(prepared: PreparedChat) -> AsyncGenerator[ChatEvent, None]
     outcome = "error"  # until the answer is done: a provider failure, a cut, a client gone
     try:
         yield PrecheckEvent(prepared.outcome, prepared.assistant, prepared.decision)
+        model = prepared.cache_model
+        if prepared.cache.hit and model is not None:
+            release.start()  # no provider stream to wait for
+            name = f"{model.display_name} (cached answer)"
+            yield RouteEvent(prepared.decision, prepared.assistant, name)
+            async for event in cached_answer_events(prepared, model):
+                yield event
+            outcome = "cached"
+            return
         yield RouteEvent(prepared.decision, prepared.assistant, prepared.targets[0].display_name)
+        feed = CacheFeed(prepared)
         async for event in attempts_run(prepared, provider_done=release.start):
+            feed.see(event)
             if isinstance(event, DoneEvent):
                 outcome = "ok"
+                await feed.keep(event)  # before the end event, which a client may close on
             yield event
     finally:
         chat_counted(outcome, prepared.outcome.task_type)

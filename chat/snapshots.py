@@ -14,6 +14,7 @@ from accounts.snapshots import SnapshotCache, snapshots_clear
 from billing.selectors import entitlement_get
 from billing.types import Entitlement
 from chat.db import db_step
+from routing.cache.entries import cache_enabled_for
 from routing.selectors import catalog_get, routing_rule_list
 from routing.types import Catalog, RuleInfo
 from usage.selectors import abuse_flag_open_for
@@ -33,6 +34,7 @@ class TenantSnapshot:
     entitlement: Entitlement  # its credits_left is as old as the snapshot
     flagged: bool  # an open abuse flag tightens this user's limits
     rules: tuple[RuleInfo, ...]
+    cache_enabled: bool = True  # the organisation has not opted out of the semantic cache
 
 
 _catalogs: SnapshotCache[Catalog] = SnapshotCache(maxsize=1)
@@ -74,4 +76,5 @@ def _tenant_load(org: Organization, user: User) -> TenantSnapshot:
         entitlement=entitlement_get(org=org, user=user),
         flagged=abuse_flag_open_for(org=org, user=user),
         rules=routing_rule_list(org=org),
+        cache_enabled=cache_enabled_for(org=org),
     )

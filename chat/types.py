@@ -12,6 +12,7 @@ from billing.types import Entitlement
 from chat.limits import StreamSlot
 from chat.providers.base import ChatMessage
 from chat.providers.breaker import BreakerView
+from routing.cache.lookup import SKIPPED, CacheKey, CacheLookup
 from routing.types import AssistantChoice, ModelInfo, PrecheckOutcome, RouteDecision, RoutePreview
 
 
@@ -39,6 +40,7 @@ class ChatRequest:
     # assistant's system prompt; /v1 callers are stateless and bring their own.
     product_chat: bool = True
     end_user: str = ""  # the customer's own user (/v1's `user`), for FinOps attribution
+    cache: bool = True  # False: `Cache-Control: no-cache` or "ask again fresh"
 
     @property
     def prompt(self) -> str:
@@ -63,6 +65,9 @@ class PreparedChat:
     slot: StreamSlot
     deadline: float  # time.monotonic() by which the whole request must end
     precheck_record: Sql  # the PromptCheck row, not yet written
+    cache: CacheLookup = SKIPPED  # a hit is served instead of calling the targets
+    cache_key: CacheKey | None = None  # set when a fresh answer may be kept
+    cache_model: ModelInfo | None = None  # the model that wrote a hit's answer
 
     @property
     def preview(self) -> RoutePreview:

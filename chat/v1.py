@@ -23,12 +23,14 @@ from starlette.routing import Route
 
 from accounts.errors import ApplicationError, error_body
 from accounts.models import Organization, User
+from chat.cache import cache_header
 from chat.db import db_step
 from chat.errors import Unauthenticated
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent, credits_text
 from chat.http import (
     END_USER_HEADER,
     bearer_secret,
+    cache_allowed,
     end_user_parse,
     request_id_parse,
     sse,
@@ -136,14 +138,18 @@ async def chat_completions(request: Request) -> Response:
         streamed=data.stream,
         product_chat=False,
         end_user=end_user_parse(field=data.user, header=request.headers.get(END_USER_HEADER)),
+        cache=cache_allowed(request.headers.get("cache-control")),
     )
     prepared = await chat_prepare(chat)
     reply = _Reply(f"chatcmpl-{request_id}", prepared.decision.model or data.model)
     events = chat_stream(prepared)
     if not data.stream:
-        return await reply.collected(events)
+        whole = await reply.collected(events)
+        whole.headers.update(cache_header(prepared.cache))
+        return whole
     include_usage = bool((data.stream_options or {}).get("include_usage"))
     headers = {"Cache-Control": "no-cache", "X-Request-Id": request_id}
+    headers |= cache_header(prepared.cache)
     body = reply.chunks(events, include_usage=include_usage)
     return StreamingResponse(body, media_type="text/event-stream", headers=headers)
 

@@ -6,15 +6,18 @@ No page shows a provider key (only the name of the variable holding it) or a pro
 from __future__ import annotations
 
 import os
+from typing import Any
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from accounts.admin import ReadOnlyAdmin
+from routing.cache.entries import cache_entries_delete, cache_policy_set
 from routing.models import (
     AIModel,
     Assistant,
+    CachePolicy,
     ConfidenceCell,
     ModelProvider,
     PromptCheck,
@@ -22,7 +25,7 @@ from routing.models import (
     SemanticCacheEntry,
     ShadowAudit,
 )
-from routing.services import aimodel_set_active
+from routing.services import aimodel_prices_changed, aimodel_set_active
 
 
 @admin.display(description="prompt sha256")
@@ -68,6 +71,11 @@ class AIModelAdmin(admin.ModelAdmin[AIModel]):
         return f"{obj.input_cost_per_mtok.normalize():f} / {obj.output_cost_per_mtok.normalize():f}"
 
     actions = ("activate", "deactivate")
+
+    def save_model(self, request: HttpRequest, obj: AIModel, form: Any, change: bool) -> None:
+        super().save_model(request, obj, form, change)
+        if change:
+            aimodel_prices_changed(model=obj, changed=form.changed_data)
 
     @admin.action(description="Activate selected models", permissions=("change",))
     def activate(self, request: HttpRequest, queryset: QuerySet[AIModel]) -> None:
@@ -164,6 +172,26 @@ class SemanticCacheEntryAdmin(admin.ModelAdmin[SemanticCacheEntry]):
         self, request: HttpRequest, obj: SemanticCacheEntry | None = None
     ) -> bool:
         return False
+
+    # A purge must drop the exact keys in Valkey too, or they would keep answering.
+    def delete_model(self, request: HttpRequest, obj: SemanticCacheEntry) -> None:
+        cache_entries_delete(rows=SemanticCacheEntry.objects.filter(pk=obj.pk))
+
+    def delete_queryset(self, request: HttpRequest, queryset: QuerySet[SemanticCacheEntry]) -> None:
+        cache_entries_delete(rows=queryset)
+
+
+@admin.register(CachePolicy)
+class CachePolicyAdmin(admin.ModelAdmin[CachePolicy]):
+    """An organisation's opt-out; saving "off" also clears its cached answers."""
+
+    list_display = ("organization", "enabled", "updated_at")
+    list_filter = ("enabled",)
+    list_select_related = ("organization",)
+    search_fields = ("organization__slug",)
+
+    def save_model(self, request: HttpRequest, obj: CachePolicy, form: Any, change: bool) -> None:
+        cache_policy_set(org=obj.organization, enabled=obj.enabled)
 
 
 @admin.register(ShadowAudit)

@@ -18,7 +18,7 @@ from accounts.tenancy import TenantModel, TenantQuerySet
 from billing.money import price_field
 from routing.types import TASK_TYPES
 
-EMBEDDING_DIMENSIONS = 384
+EMBEDDING_DIMENSIONS = 256  # wordllama l2_supercat 256 (routing/cache/embedders.py)
 
 _HTTP_URL = r"^https?://[^\s/:]+(:\d+)?(/\S*)?$"
 env_var_name = RegexValidator(
@@ -198,7 +198,8 @@ class PromptCheck(TenantModel):
     risk_categories = ArrayField(models.CharField(max_length=40), default=list, blank=True)
     blocked = models.BooleanField(default=False)
     recommended_assistant = models.SlugField(max_length=40, blank=True)
-    cache_outcome = models.CharField(max_length=16, blank=True)
+    cache_outcome = models.CharField(max_length=16, blank=True)  # routing.cache CacheResult
+    cache_guard = models.CharField(max_length=16, blank=True, help_text="Guard that refused")
     decision = models.JSONField(default=dict, blank=True)
     at = models.DateTimeField(auto_now_add=True)
 
@@ -210,9 +211,13 @@ class PromptCheck(TenantModel):
 
 
 class SemanticCacheEntry(TenantModel):
-    scope = models.CharField(max_length=80, help_text="Assistant family + system prompt version")
+    """One answer kept for reuse within its organisation and scope (routing/cache/). Holds
+    the prompt's hash, embedding and guard features (keyed hashes), never its text."""
+
+    scope = models.CharField(max_length=80, help_text="sha256 of what changes the answer")
     prompt_sha256 = models.CharField(max_length=64)
     embedding = VectorField(dimensions=EMBEDDING_DIMENSIONS)
+    features = models.JSONField(default=dict, blank=True, help_text="The guards' keyed hashes")
     response = models.TextField()
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE)
     input_tokens = models.PositiveIntegerField(default=0)
@@ -224,6 +229,8 @@ class SemanticCacheEntry(TenantModel):
     class Meta:
         indexes = [
             models.Index(fields=["organization", "scope", "prompt_sha256"]),
+            models.Index(fields=["organization", "created_at"], name="semcache_org_created"),
+            models.Index(fields=["model"], name="semcache_model"),
             HnswIndex(
                 name="semcache_embedding_hnsw",
                 fields=["embedding"],
@@ -234,7 +241,23 @@ class SemanticCacheEntry(TenantModel):
         ]
 
     def __str__(self) -> str:
-        return f"{self.scope} {self.prompt_sha256[:12]}"
+        return f"{self.scope[:12]} {self.prompt_sha256[:12]}"
+
+
+class CachePolicy(TenantModel):
+    """An organisation's choice about the semantic cache; no row means the default (on)."""
+
+    enabled = models.BooleanField(default=True, help_text="Off: never store or serve answers")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        verbose_name_plural = "cache policies"
+        constraints = [
+            models.UniqueConstraint(fields=["organization"], name="one_cache_policy_per_org")
+        ]
+
+    def __str__(self) -> str:
+        return f"cache {'on' if self.enabled else 'off'}"
 
 
 class ShadowAudit(TenantModel):

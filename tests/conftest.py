@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from accounts.models import ApiKey, Organization, Role, User
 from billing.models import Plan
 from billing.periods import subscription_start
+from routing.models import CachePolicy
 from tests.accounts.factories import ApiKeyFactory, MembershipFactory, OrganizationFactory
 
 
@@ -27,14 +28,18 @@ class Tenant:
     secret: str
 
 
-def make_tenant(name: str, plan: str = "pro") -> Tenant:
-    """An organisation on `plan` (with its monthly credits), an owner, a member and a key."""
+def make_tenant(name: str, plan: str = "pro", *, cache: bool = False) -> Tenant:
+    """An organisation on `plan` (with its monthly credits), an owner, a member and a key.
+
+    Its semantic cache is off unless `cache`: most tests send one prompt many times and are
+    about the providers, so an answer from the cache would change what they test."""
     org = OrganizationFactory(name=name, slug=name.lower().replace(" ", "-"))
     owner = MembershipFactory(organization=org, role=Role.OWNER).user
     member = MembershipFactory(organization=org, role=Role.MEMBER).user
     secret = f"sb_{name.lower().replace(' ', '_')}_secret_0123456789abcdef"
     key = ApiKeyFactory(organization=org, user=owner, secret=secret)
     subscription_start(org=org, plan=Plan.objects.get(slug=plan), user=owner)
+    CachePolicy.objects.create(organization=org, enabled=cache)
     return Tenant(org=org, owner=owner, member=member, key=key, secret=secret)
 
 

@@ -253,6 +253,24 @@ ABUSE_HIGH_COST_THRESHOLD = env_int("ABUSE_HIGH_COST_THRESHOLD", 5, minimum=1)
 FINOPS_BENCHMARK_MODEL = env_str("FINOPS_BENCHMARK_MODEL", "openai/gpt-4o")
 FINOPS_ROLLUP_LOOKBACK_DAYS = env_int("FINOPS_ROLLUP_LOOKBACK_DAYS", 3, minimum=1)
 
+# Semantic cache (routing/cache/): exact then pgvector lookups per organisation and scope.
+SEMANTIC_CACHE_ENABLED = env_bool("SEMANTIC_CACHE_ENABLED", True)
+SEMANTIC_CACHE_THRESHOLD = env_float("SEMANTIC_CACHE_THRESHOLD", 0.92, minimum=0.5)
+SEMANTIC_CACHE_GUARDS = env_bool("SEMANTIC_CACHE_GUARDS", True)
+SEMANTIC_CACHE_TTL_SECONDS = env_int("SEMANTIC_CACHE_TTL_SECONDS", 7 * 86400, minimum=60)
+SEMANTIC_CACHE_MAX_ENTRIES = env_int("SEMANTIC_CACHE_MAX_ENTRIES", 100_000, minimum=10)
+# Later turns of a conversation are cached only when this is on (their scope holds the turns).
+SEMANTIC_CACHE_CONVERSATIONS = env_bool("SEMANTIC_CACHE_CONVERSATIONS", False)
+SEMANTIC_CACHE_EMBEDDER = env_choice(
+    "SEMANTIC_CACHE_EMBEDDER", "wordllama", ("wordllama", "openai")
+)
+SEMANTIC_CACHE_EMBEDDINGS_URL = env_url("SEMANTIC_CACHE_EMBEDDINGS_URL", SIMULATOR_URL)
+SEMANTIC_CACHE_EMBEDDINGS_MODEL = env_str(
+    "SEMANTIC_CACHE_EMBEDDINGS_MODEL", "text-embedding-3-small"
+)
+SEMANTIC_CACHE_EMBEDDINGS_KEY_ENV = env_str("SEMANTIC_CACHE_EMBEDDINGS_KEY_ENV", "")
+SEMANTIC_CACHE_EMBEDDINGS_TIMEOUT = env_float("SEMANTIC_CACHE_EMBEDDINGS_TIMEOUT", 2.0, minimum=0.1)
+
 # Payments (optional): with no secret key, the billing page says payments are not configured
 # and plan requests stay the way to upgrade. Plans name their Stripe price in the admin.
 STRIPE_SECRET_KEY = env_str("STRIPE_SECRET_KEY", "")

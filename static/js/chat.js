@@ -143,6 +143,18 @@
       if (used) used.setAttribute("data-testid", "answer-credits");
     },
     done: function (data) {
+      if (data.cached) {
+        // Until the thread refreshes, which renders the same note from the stored answer.
+        const cached = note("Answered from the cache: an earlier answer to the same question. ", "msg-note msg-cached");
+        if (cached) {
+          cached.setAttribute("data-testid", "cached-answer");
+          const fresh = el("button", "link", "Ask again fresh");
+          fresh.type = "button";
+          fresh.setAttribute("data-testid", "ask-fresh");
+          fresh.setAttribute("data-ask-fresh", "");
+          cached.append(fresh);
+        }
+      }
       if (data.finish_reason === "length") {
         note("The answer stopped at its length limit (max tokens); ask for more to continue.");
         finish("The answer reached its length limit.");
@@ -276,7 +288,7 @@
     });
   }
 
-  function send(text) {
+  function send(text, fresh) {
     const assistant = document.getElementById("assistant-select");
     const mode = document.getElementById("mode-select");
     const payload = JSON.stringify({
@@ -284,6 +296,7 @@
       message: text,
       assistant: assistant ? assistant.value : "",
       mode: mode ? mode.value : "",
+      fresh: fresh === true,
     });
     if (socket && socket.readyState === WebSocket.OPEN) {
       socket.send(payload);
@@ -344,6 +357,16 @@
     }
   });
   // Renaming: the title field opens selected, so typing replaces the old title.
+  // "Ask again fresh" under a cached answer: the question above it, never from the cache.
+  document.addEventListener("click", function (event) {
+    const button = event.target.closest && event.target.closest("[data-ask-fresh]");
+    if (!button || current) return;
+    const asked = button.closest("article").previousElementSibling;
+    const body = asked && asked.classList.contains("msg-user") ? asked.querySelector(".msg-body") : null;
+    if (!body) return;
+    button.disabled = true;
+    send(body.textContent.trim(), true);
+  });
   document.addEventListener("focusin", function (event) {
     if (event.target.matches(".rename-form input[name=title]")) event.target.select();
   });

@@ -42,6 +42,7 @@ from tests.conftest import Tenant
 from tests.routing.factories import (
     AIModelFactory,
     AssistantFactory,
+    CachePolicyFactory,
     ConfidenceCellFactory,
     ModelProviderFactory,
     PromptCheckFactory,
@@ -137,6 +138,7 @@ ROW_FACTORIES: dict[str, Callable[[], Any]] = {
     "routing.RoutingRule": lambda: RoutingRuleFactory(organization=OrganizationFactory()),
     "routing.PromptCheck": _prompt_check,
     "routing.SemanticCacheEntry": SemanticCacheEntryFactory,
+    "routing.CachePolicy": lambda: CachePolicyFactory(organization=OrganizationFactory()),
     "routing.ShadowAudit": lambda: ShadowAuditFactory(model_call=_linked_model_call()),
     "routing.ConfidenceCell": ConfidenceCellFactory,
     "usage.ModelCall": _linked_model_call,

@@ -16,6 +16,7 @@ from routing.models import (
     EMBEDDING_DIMENSIONS,
     AIModel,
     Assistant,
+    CachePolicy,
     Complexity,
     ConfidenceCell,
     LatencyTier,
@@ -130,6 +131,14 @@ class SemanticCacheEntryFactory(DjangoModelFactory[SemanticCacheEntry]):
     input_tokens = 12
     output_tokens = 34
     expires_at = factory.LazyFunction(lambda: timezone.now() + timedelta(days=1))
+
+
+class CachePolicyFactory(DjangoModelFactory[CachePolicy]):
+    class Meta:
+        model = CachePolicy
+
+    organization = factory.SubFactory(OrganizationFactory)
+    enabled = False
 
 
 class ShadowAuditFactory(DjangoModelFactory[ShadowAudit]):

@@ -26,7 +26,7 @@ from psycopg.types.json import Jsonb
 
 from accounts.models import ApiKey, Organization, User
 from accounts.sql import Sql, sql_run
-from billing.pricing import CallCost, price_call
+from billing.pricing import STORAGE_QUANTUM, CallCost, price_call
 from routing.selectors import benchmark_prices
 from usage.models import END_USER_MAX, CallStatus, ModelCall, UsageRecord
 from usage.services.abuse import abuse_record_high_cost_call
@@ -73,17 +73,20 @@ class CallOutcome:
     finished_at: datetime
 
     def __post_init__(self) -> None:
-        if self.status not in FINAL_STATUSES:
+        if self.status not in (*FINAL_STATUSES, CallStatus.CACHED):
             raise ValueError(
-                f"A finished call is succeeded, failed or cancelled, not {self.status!r}"
+                "A finished call is succeeded, failed or cancelled (or cached),"
+                f" not {self.status!r}"
             )
         if self.input_tokens < 0 or self.output_tokens < 0:
             raise ValueError("Token counts are not negative")
 
     @property
     def billable(self) -> bool:
-        """Billed when the customer saw tokens, or the provider finished (even with none)."""
-        return self.output_tokens > 0 or self.status == CallStatus.SUCCEEDED
+        """Billed when the customer saw tokens, or the provider finished (even with none); a
+        cached answer is always billed, at zero credits if its plan serves them free, so
+        FinOps counts every hit."""
+        return self.output_tokens > 0 or self.status in (CallStatus.SUCCEEDED, CallStatus.CACHED)
 
 
 @dataclass(frozen=True)
@@ -116,6 +119,19 @@ class CallPrices:
             multiplier=self.multiplier,
             benchmark_input_per_mtok=self.benchmark[0],
             benchmark_output_per_mtok=self.benchmark[1],
+        )
+
+    def cached_cost(self, outcome: CallOutcome, *, share: Decimal) -> CallCost:
+        """A cached answer: no provider cost, `share` of the credits the same tokens cost
+        the first time, and the benchmark cost they would have had (FinOps' savings)."""
+        if not isinstance(share, Decimal) or not Decimal(0) <= share <= Decimal(1):
+            raise ValueError("The cached-answer share is a Decimal from 0 to 1")
+        original = self.cost(outcome)
+        return CallCost(
+            raw_cost=Decimal(0),
+            display_cost=(original.display_cost * share).quantize(STORAGE_QUANTUM),
+            multiplier=original.multiplier,
+            benchmark_cost=original.benchmark_cost,
         )
 
 
