@@ -30,7 +30,7 @@ from routing.models import (
     ShadowAudit,
 )
 from routing.policy import QUALITY_BAR
-from routing.types import CellKey
+from routing.types import CellEstimate, CellKey
 
 MIN_SAMPLES = 20  # a cell with less evidence is skipped by the rebuild
 POOR_SCORE = 0.5  # a judged score below this is a poor answer
@@ -126,22 +126,36 @@ def confidence_matrix_rebuild(*, now: datetime | None = None) -> RebuildResult:
     return RebuildResult(updated, skipped, tuple(escalated), tuple(cleared))
 
 
+def cell_estimate(tally: Tally, complexity: str, *, was_escalated: bool) -> CellEstimate:
+    """The cell's figures and escalation from its evidence (hysteresis: escalate when the
+    poor rate's interval is wholly above the bar, clear only when it is wholly below)."""
+    low, high = wilson(tally.poor, tally.weight)
+    bar = poor_rate_bar(complexity)
+    return CellEstimate(
+        samples=round(tally.weight, 2),
+        mean_score=round(tally.score_sum / tally.weight, 4),
+        poor_rate=round(tally.poor / tally.weight, 4),
+        poor_low=round(low, 4),
+        poor_high=round(high, 4),
+        escalate=low > bar if not was_escalated else not high < bar,
+    )
+
+
 def _cell_rebuild(key: CellKey, tally: Tally, model_id: int, now: datetime) -> bool | None:
     """Write one cell; True when it escalated, False when it cleared, None when unchanged."""
     _, task, complexity = key
-    low, high = wilson(tally.poor, tally.weight)
     bar = poor_rate_bar(complexity)
     with transaction.atomic():
         cell, _ = ConfidenceCell.objects.select_for_update().get_or_create(
             model_id=model_id, task_type=task, complexity=complexity
         )
         was = cell.escalate
-        escalate = low > bar if not was else not high < bar
-        cell.samples = round(tally.weight, 2)
+        estimate = cell_estimate(tally, complexity, was_escalated=was)
+        escalate = estimate.escalate
+        cell.samples = estimate.samples
         cell.audits, cell.feedback = tally.audits, tally.feedback
-        cell.mean_score = round(tally.score_sum / tally.weight, 4)
-        cell.poor_rate = round(tally.poor / tally.weight, 4)
-        cell.poor_low, cell.poor_high = round(low, 4), round(high, 4)
+        cell.mean_score, cell.poor_rate = estimate.mean_score, estimate.poor_rate
+        cell.poor_low, cell.poor_high = estimate.poor_low, estimate.poor_high
         cell.escalate, cell.rebuilt_at = escalate, now
         cell.save()
         if escalate == was:
