@@ -16,6 +16,7 @@ from billing.ledger import credit_balance_sql
 from billing.models import Plan
 from chat.audits import audit_sampled, better_answer_deliver, shadow_audit_run
 from chat.models import Message, MessageRole
+from chat.tasks import shadow_audit_run_task
 from routing.models import AIModel, ModelProvider, ShadowAudit
 from routing.types import ModelInfo
 from simulator.quality import answer_text
@@ -184,3 +185,15 @@ def test_sampling_takes_economy_answers_at_the_rate_and_never_the_benchmark_tier
         for _ in range(4000)
     )
     assert 120 < drawn < 290  # 5% of 4000 is 200
+
+
+def test_the_celery_task_audits_once_and_reports_the_same_verdict_twice(
+    sim: httpx.Client, tenant: Tenant
+) -> None:
+    call = answered(tenant, MATH, "math")
+
+    first = shadow_audit_run_task(tenant.org.pk, call.pk, "low")
+    second = shadow_audit_run_task(tenant.org.pk, call.pk, "low")
+
+    assert first == second == "poor"
+    assert calls_to(sim, "sim/frontier") == 1
