@@ -21,7 +21,9 @@ from django.utils import timezone
 
 from accounts.models import Organization, User
 from accounts.tenancy import get_for_org
-from billing.selectors import subscription_get_live
+from billing.errors import InsufficientCredits
+from billing.selectors import credit_balance, subscription_get_live
+from chat.errors import PLAN_REQUEST_URL
 from chat.models import Message, MessageRole
 from chat.providers.base import (
     ChatMessage,
@@ -226,6 +228,17 @@ def better_answer_deliver(*, org: Organization, user: User, call_id: int) -> Mes
     delivered = Message.objects.for_org(org).filter(model_call__request_id=request_id).first()
     if delivered is not None:
         return delivered
+    text = audit.reference_answer
+    outcome = CallOutcome(
+        "succeeded", call.input_tokens, estimate_tokens(text), 0, 0, False, timezone.now()
+    )
+    prices = CallPrices.of_call(call)  # the economy answer's prices, not the reference's
+    credits = prices.cost(outcome).display_cost
+    if credits > credit_balance(org=org):
+        raise InsufficientCredits(
+            f"Not enough credits for the better answer (about {credits:.2f} credits).",
+            {"plan_request_url": PLAN_REQUEST_URL},
+        )
     better = model_call_start(
         org=org,
         user=user,
@@ -242,11 +255,7 @@ def better_answer_deliver(*, org: Organization, user: User, call_id: int) -> Mes
         deadline_at=None,
         display_multiplier=call.display_multiplier,
     )
-    text = audit.reference_answer
-    outcome = CallOutcome(
-        "succeeded", call.input_tokens, estimate_tokens(text), 0, 0, False, timezone.now()
-    )
-    model_call_finish_at(org=org, call=better, outcome=outcome, prices=CallPrices.of_call(call))
+    model_call_finish_at(org=org, call=better, outcome=outcome, prices=prices)
     message = Message.objects.create(
         organization=org,
         conversation_id=call.conversation_id,

@@ -321,7 +321,7 @@ def answer_feedback(request: OrgHttpRequest, call_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except ApplicationError as error:
-        return HttpResponse(error.message, status=400)
+        return HttpResponse(error.message, status=error.status_code)
     feedback.answer_feedback_give(org=org, user=request.user, call=call, helpful=helpful)
     return _thread_after(request, org)
 
@@ -337,7 +337,7 @@ def answer_better(request: OrgHttpRequest, call_id: int) -> HttpResponse:
     except NotFound:
         raise Http404 from None
     except ApplicationError as error:
-        return HttpResponse(error.message, status=400)
+        return HttpResponse(error.message, status=error.status_code)
     return _thread_after(request, org)
 
 

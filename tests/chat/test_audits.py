@@ -12,8 +12,9 @@ import pytest
 from django.http import Http404
 
 from accounts.sql import sql_run
+from billing.errors import InsufficientCredits
 from billing.ledger import credit_balance_sql
-from billing.models import Plan
+from billing.models import CreditLedger, Plan
 from chat.audits import audit_sampled, better_answer_deliver, shadow_audit_run
 from chat.models import Message, MessageRole
 from chat.tasks import shadow_audit_run_task
@@ -197,3 +198,21 @@ def test_the_celery_task_audits_once_and_reports_the_same_verdict_twice(
 
     assert first == second == "poor"
     assert calls_to(sim, "sim/frontier") == 1
+
+
+def test_no_better_answer_without_the_credits_to_pay_for_it(
+    sim: httpx.Client, tenant: Tenant
+) -> None:
+    call = answered(tenant, MATH, "math")
+    assert shadow_audit_run(org_id=tenant.org.pk, call_id=call.pk, complexity="low") is not None
+    CreditLedger.objects.create(
+        organization=tenant.org, kind="adjustment", credits=-balance(tenant), note="test: spent"
+    )
+
+    with pytest.raises(InsufficientCredits, match="Not enough credits"):
+        better_answer_deliver(org=tenant.org, user=tenant.member, call_id=call.pk)
+    assert (
+        not Message.objects.for_org(tenant.org)
+        .filter(model_call__request_id__startswith="better-")
+        .exists()
+    )
