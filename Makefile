@@ -10,7 +10,7 @@ export PORT
 # The Procfile's commands run from the virtualenv.
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: install services migrate seed run test lint typecheck format check-deploy bench-precheck bench-cache bench-peer stop-services clean
+.PHONY: install services migrate seed run test lint typecheck format check-deploy bench-precheck bench-cache bench-peer bench-replay stop-services clean
 
 install: $(VENV)/.installed
 
@@ -68,6 +68,15 @@ bench-peer: services
 	@command -v wrk >/dev/null || apt-get install -y -qq wrk >/dev/null 2>&1 || \
 		(echo "bench-peer needs wrk: apt-get install wrk, or brew install wrk" && exit 1)
 	$(PY) benchmarks/peer.py $(if $(PROFILE),--profile)
+
+DATASETS ?= ../shared/datasets
+
+# The learning loop's replay (docs/benchmarks.md): the demo simulator, then one made poor at maths.
+bench-replay: seed
+	$(PY) -m benchmarks.replay_prompts $(DATASETS) > .data/replay.jsonl
+	$(PY) manage.py route_simulate --replay --periods 6 < .data/replay.jsonl
+	$(PY) manage.py route_simulate --replay --periods 6 --sim-config docs/figures/replay_poor_math.json \
+		--figure docs/figures/replay_convergence.svg < .data/replay.jsonl
 
 stop-services:
 	$(PY) -m gateway.embedded stop

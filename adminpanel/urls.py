@@ -25,4 +25,5 @@ urlpatterns = [
         name="message-reveal",
     ),
     path("audit/", views.audit_log_page, name="audit"),
+    path("quality/", views.quality_matrix_page, name="quality"),
 ]

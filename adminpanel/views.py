@@ -28,6 +28,7 @@ from adminpanel.forms import (
     SpendForm,
     first_error,
 )
+from adminpanel.quality import cell_detail, heat_map
 from adminpanel.selectors import (
     audit_log_list,
     expensive_api_keys,
@@ -45,6 +46,7 @@ from billing.services import plan_request_decide
 from routing.breakers import breaker_reset, breaker_states
 from routing.models import AIModel, ModelProvider
 from routing.services import aimodel_set_active
+from routing.types import TASK_TYPES
 from usage.selectors import model_call_list
 
 PAGE_SIZE = 50
@@ -292,3 +294,16 @@ def audit_log_page(request: StaffRequest) -> HttpResponse:
     else:
         context["error"] = first_error(form)
     return _page(request, "adminpanel/audit.html", "audit-results", context)
+
+
+@staff_only
+@require_GET
+def quality_matrix_page(request: StaffRequest) -> HttpResponse:
+    """The confidence matrix as a heat map; `?cell=` opens the audits behind one cell."""
+    detail = None
+    if request.GET.get("cell", "").isdigit():
+        detail = cell_detail(cell_id=int(request.GET["cell"]))
+        if detail is None:
+            raise Http404("No such cell.")
+    context = {"section": "quality", "rows": heat_map(), "tasks": TASK_TYPES, "detail": detail}
+    return _page(request, "adminpanel/quality.html", "cell-detail", context)

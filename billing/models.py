@@ -71,6 +71,18 @@ class Plan(models.Model):
     )
     sort_order = models.PositiveSmallIntegerField(default=0)
     is_public = models.BooleanField(default=True)
+    # Shadow audits: the share of economy answers re-asked of a reference model, and what the
+    # platform spends on them per organisation per day at most (USD, never billed).
+    audit_rate = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        default=Decimal("0.05"),
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="Share of economy answers shadow-audited, 0..1",
+    )
+    audit_daily_budget = price_field(
+        default=Decimal("1.00"), help_text="USD of audit spend per organisation per day at most"
+    )
 
     class Meta:
         ordering = ["sort_order", "slug"]
@@ -111,6 +123,14 @@ class Subscription(TenantModel):
     current_period_end = models.DateTimeField()
     ends_at = models.DateTimeField(
         null=True, blank=True, help_text="Cancelled: the organisation drops to Free at this time"
+    )
+    audit_rate = models.DecimalField(
+        max_digits=4,
+        decimal_places=3,
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(0), MaxValueValidator(1)],
+        help_text="The organisation's shadow-audit share; empty uses the plan's",
     )
     # The creation time of the last Stripe event applied, so an older one arriving late
     # never rolls the subscription back.

@@ -71,6 +71,10 @@ def entitlement_get(*, org: Organization, user: User, now: datetime | None = Non
         credits_left=credit_balance(org=org),
         period_start=subscription.current_period_start,
         period_end=subscription.current_period_end,
+        audit_rate=(
+            subscription.audit_rate if subscription.audit_rate is not None else plan.audit_rate
+        ),
+        audit_daily_budget=plan.audit_daily_budget,
     )
 
 

@@ -60,6 +60,10 @@ class Entitlement:
     cap: CapLeft | None = None  # read fresh with the credits, like them
     # What a cached answer costs, as a share of the credits the original answer cost.
     cached_answer_share: Decimal = Decimal("0.1")
+    # Shadow audits: the share of economy answers audited (org setting, else the plan's) and
+    # the platform's daily audit spend on this organisation at most (USD).
+    audit_rate: Decimal = Decimal("0.05")
+    audit_daily_budget: Decimal = Decimal("1.00")
 
     def allows_model(self, slug: str) -> bool:
         return not self.models or slug in self.models

@@ -13,6 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.sql import sql_together
+from chat.audits import audit_enqueue, audit_sampled
 from chat.conversations import answer_store_sql
 from chat.db import db_step, hot_run, hot_transaction
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent
@@ -381,6 +382,8 @@ class ProviderAttempt:
         usage_id, user_id = billed_row or (None, None)
         if usage_id is None or cost is None:
             return await db_step(usage_billed)(org_id=self.org_id, request_id=request.request_id)
+        if not outcome.incomplete and self.prepared.conversation_id is not None:
+            self._audit_maybe()
         bill_observed(
             target.slug,
             input_tokens=outcome.input_tokens,
@@ -400,6 +403,19 @@ class ProviderAttempt:
             output_tokens=outcome.output_tokens,
             created=True,
         )
+
+    def _audit_maybe(self) -> None:
+        """Sample the billed answer for a shadow audit; only a sampled one leaves the process."""
+        if audit_sampled(
+            target=self.target,
+            rate=self.prepared.entitlement.audit_rate,
+            benchmark_output_price=self.prepared.benchmark_prices[1],
+        ):
+            audit_enqueue(
+                org_id=self.org_id,
+                call_id=self.call_id,
+                complexity=self.prepared.outcome.complexity,
+            )
 
     def _elapsed_ms(self) -> int:
         return int((time.monotonic() - self.started) * 1000)

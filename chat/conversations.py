@@ -13,7 +13,7 @@ from chat.db import db_step
 from chat.models import Conversation, Message, MessageRole
 from chat.providers.base import ChatMessage
 from chat.types import ChatRequest
-from routing.models import Assistant
+from routing.models import AnswerFeedback, Assistant, AuditVerdict, ShadowAudit
 from routing.precheck.classifier import estimate_tokens
 from routing.types import AssistantChoice, RouteDecision
 
@@ -185,10 +185,33 @@ def message_list(*, org: Organization, conversation: Conversation) -> list[Messa
     )
     messages = list(rows.order_by("created_at", "id"))
     names = dict(Assistant.objects.values_list("family", "name"))
+    votes, poor = _learning_marks(org, [m.model_call_id for m in messages if m.model_call_id])
     for message in messages:
         family = message.model_call.assistant_family if message.model_call else ""
         message.assistant_name = names.get(family, "Assistant")  # type: ignore[attr-defined]
+        message.vote = votes.get(message.model_call_id or 0)  # type: ignore[attr-defined]
+        message.better_available = message.model_call_id in poor  # type: ignore[attr-defined]
     return messages
+
+
+def _learning_marks(org: Organization, call_ids: list[int]) -> tuple[dict[int, str], set[int]]:
+    """Per answer: the user's vote ("up"/"down") and whether a poor audit offers a better one
+    (not yet delivered)."""
+    if not call_ids:
+        return {}, set()
+    votes = {
+        call_id: "up" if helpful else "down"
+        for call_id, helpful in AnswerFeedback.objects.for_org(org)
+        .filter(model_call_id__in=call_ids)
+        .values_list("model_call_id", "helpful")
+    }
+    poor = set(
+        ShadowAudit.objects.for_org(org)
+        .filter(model_call_id__in=call_ids, verdict=AuditVerdict.POOR)
+        .filter(better_answer_requested_at__isnull=True)
+        .values_list("model_call_id", flat=True)
+    )
+    return votes, poor
 
 
 def conversation_rename(

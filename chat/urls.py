@@ -14,6 +14,8 @@ urlpatterns = [
         chat_views.conversation_rename,
         name="conversation-rename",
     ),
+    path("answers/<int:call_id>/feedback/", chat_views.answer_feedback, name="answer-feedback"),
+    path("answers/<int:call_id>/better/", chat_views.answer_better, name="answer-better"),
     path(
         "<int:conversation_id>/delete/",
         chat_views.conversation_delete,

@@ -27,6 +27,7 @@ from chat.cache import cache_header
 from chat.db import db_step
 from chat.errors import Unauthenticated
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent, credits_text
+from chat.feedback import answer_feedback_give, completion_call_get, rating_parse
 from chat.http import (
     END_USER_HEADER,
     bearer_secret,
@@ -80,6 +81,11 @@ class V1ChatInput(msgspec.Struct):
     max_completion_tokens: OutputTokens | None = None
     temperature: Annotated[float, msgspec.Meta(ge=0, le=2)] | None = None
     user: Annotated[str, msgspec.Meta(max_length=END_USER_MAX)] | None = None
+
+
+class V1FeedbackInput(msgspec.Struct):
+    completion_id: str
+    rating: str
 
 
 def v1_parse(body: bytes) -> V1ChatInput:
@@ -225,6 +231,22 @@ class _Reply:
         )
 
 
+async def feedback(request: Request) -> Response:
+    """A thumbs up or down on one of the key's organisation's completions, by its id."""
+    org, user, _ = await _caller(request)
+    try:
+        data = msgspec.json.decode(await request.body(), type=V1FeedbackInput)
+    except msgspec.ValidationError as error:
+        raise ApplicationError(f"body: {error}", {"param": None}) from None
+    except msgspec.DecodeError:
+        raise ApplicationError("body: not valid JSON", {"param": None}) from None
+    helpful = rating_parse(data.rating)
+    call = await db_step(completion_call_get)(org=org, completion_id=data.completion_id)
+    await db_step(answer_feedback_give)(org=org, user=user, call=call, helpful=helpful)
+    body = {"object": "feedback", "completion_id": data.completion_id, "rating": data.rating}
+    return JSONResponse(body)
+
+
 async def models(request: Request) -> Response:
     """The models the key's plan can use, plus `auto`, in OpenAI's list shape."""
     org, user, _ = await _caller(request)
@@ -272,6 +294,7 @@ app = Starlette(
     routes=[
         Route("/v1/chat/completions", chat_completions, methods=["POST"]),
         Route("/v1/models", models, methods=["GET"]),
+        Route("/v1/feedback", feedback, methods=["POST"]),
     ],
     exception_handlers={
         ApplicationError: _application_error,

@@ -30,7 +30,9 @@ from billing.models import PlanRequestStatus
 from billing.selectors import entitlement_get, plan_request_list
 from billing.services import plan_request_create
 from billing.types import Entitlement
-from chat import conversations
+from chat import conversations, feedback
+from chat.audits import better_answer_deliver
+from chat.errors import NotFound
 from chat.inputs import chat_inputs_sync
 from chat.models import Conversation
 from chat.providers.base import ChatMessage
@@ -305,4 +307,42 @@ def assistant_request_access(request: OrgHttpRequest) -> HttpResponse:
         if request.htmx:
             return _render(request, current, picker_notice=notice, **extra)
         messages.success(request, notice)
+    return redirect("chat:conversation", current.pk) if current else redirect("chat:page")
+
+
+@login_required
+@require_POST
+def answer_feedback(request: OrgHttpRequest, call_id: int) -> HttpResponse:
+    """A thumbs up or down on one of the organisation's answers; the thread again."""
+    org = _org(request)
+    try:
+        call = feedback.answer_call_get(org=org, call_id=call_id, user=request.user)
+        helpful = feedback.rating_parse(request.POST.get("rating"))
+    except NotFound:
+        raise Http404 from None
+    except ApplicationError as error:
+        return HttpResponse(error.message, status=error.status_code)
+    feedback.answer_feedback_give(org=org, user=request.user, call=call, helpful=helpful)
+    return _thread_after(request, org)
+
+
+@login_required
+@require_POST
+def answer_better(request: OrgHttpRequest, call_id: int) -> HttpResponse:
+    """The stronger answer a poor shadow audit found, at the economy answer's price."""
+    org = _org(request)
+    try:
+        feedback.answer_call_get(org=org, call_id=call_id, user=request.user)
+        better_answer_deliver(org=org, user=request.user, call_id=call_id)
+    except NotFound:
+        raise Http404 from None
+    except ApplicationError as error:
+        return HttpResponse(error.message, status=error.status_code)
+    return _thread_after(request, org)
+
+
+def _thread_after(request: OrgHttpRequest, org: Organization) -> HttpResponse:
+    current = _conversation_or_none(org, request.user, request.POST.get("current"))
+    if request.htmx:
+        return _render(request, current)
     return redirect("chat:conversation", current.pk) if current else redirect("chat:page")

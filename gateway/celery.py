@@ -40,6 +40,11 @@ app.conf.beat_schedule = {
         "task": "usage.tasks.monthly_reports_request_due_task",
         "schedule": crontab(minute=30, hour=0, day_of_month=1),
     },
+    "routing-confidence-matrix-rebuild": {
+        "task": "routing.tasks.confidence_matrix_rebuild_task",
+        "schedule": 30 * 60.0,
+        "options": {"expires": 29 * 60},
+    },
     "gateway-beat-heartbeat": {
         "task": "gateway.tasks.beat_heartbeat_task",
         "schedule": 30.0,  # settings.BEAT_HEARTBEAT_SECONDS

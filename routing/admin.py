@@ -16,9 +16,11 @@ from accounts.admin import ReadOnlyAdmin
 from routing.cache.entries import cache_entries_delete, cache_policy_set
 from routing.models import (
     AIModel,
+    AnswerFeedback,
     Assistant,
     CachePolicy,
     ConfidenceCell,
+    ConfidenceChange,
     ModelProvider,
     PromptCheck,
     RoutingRule,
@@ -201,13 +203,16 @@ class ShadowAuditAdmin(ReadOnlyAdmin[ShadowAudit]):
         "organization",
         "call",
         "task_type",
+        "complexity",
         "economy_model",
         "reference_model",
         "score",
         "verdict",
+        "raw_cost",
     )
-    list_filter = ("verdict", "task_type")
+    list_filter = ("verdict", "method", "task_type", "complexity")
     list_select_related = ("organization", "economy_model", "reference_model")
+    exclude = ("reference_answer",)  # the customer's data: staff pages show scores only
     search_fields = ("organization__slug", "model_call__request_id")
     date_hierarchy = "at"
 
@@ -223,12 +228,29 @@ class ConfidenceCellAdmin(ReadOnlyAdmin[ConfidenceCell]):
     list_display = (
         "model",
         "task_type",
+        "complexity",
         "samples",
         "mean_score",
         "poor_rate",
         "escalate",
         "rebuilt_at",
     )
-    list_filter = ("escalate", "task_type")
+    list_filter = ("escalate", "task_type", "complexity")
     list_select_related = ("model",)
     search_fields = ("model__slug", "model__display_name")
+
+
+@admin.register(ConfidenceChange)
+class ConfidenceChangeAdmin(ReadOnlyAdmin[ConfidenceChange]):
+    """Written by the matrix rebuild: the log of escalations with their evidence."""
+
+    list_display = ("at", "cell", "escalate")
+    list_filter = ("escalate",)
+    list_select_related = ("cell__model",)
+
+
+@admin.register(AnswerFeedback)
+class AnswerFeedbackAdmin(ReadOnlyAdmin[AnswerFeedback]):
+    list_display = ("at", "organization", "model", "task_type", "complexity", "helpful")
+    list_filter = ("helpful", "task_type")
+    list_select_related = ("organization", "model")

@@ -260,34 +260,116 @@ class CachePolicy(TenantModel):
         return f"cache {'on' if self.enabled else 'off'}"
 
 
+class AuditVerdict(models.TextChoices):
+    PENDING = "pending", "Pending"  # claimed by a worker, not judged yet
+    PASS = "pass", "Pass"
+    POOR = "poor", "Poor"
+    ERROR = "error", "Error"  # the reference or the judge could not answer
+
+
+class AuditMethod(models.TextChoices):
+    JUDGE = "judge", "Judge model"
+    EXACT = "exact", "Exact check"
+
+
 class ShadowAudit(TenantModel):
+    """One economy answer re-asked of a reference model and judged. Its cost is the
+    platform's: it is never billed to the organisation that owns the answer."""
+
     model_call = models.OneToOneField("usage.ModelCall", on_delete=models.CASCADE)
     task_type = models.CharField(max_length=32, choices=[(t, t) for t in TASK_TYPES])
+    complexity = models.CharField(max_length=8, choices=Complexity.choices, default="medium")
     economy_model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
     reference_model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
     score = models.FloatField(validators=[MinValueValidator(0), MaxValueValidator(1)])
-    verdict = models.CharField(max_length=16, help_text="pass, poor or error")
+    verdict = models.CharField(
+        max_length=16, choices=AuditVerdict.choices, default=AuditVerdict.PENDING
+    )
+    method = models.CharField(max_length=8, choices=AuditMethod.choices, blank=True)
+    reason = models.CharField(max_length=200, blank=True, help_text="The judge's one line")
+    # The reference model's answer: the organisation's own data, offered to its user as the
+    # better answer after a poor verdict; never shown on staff pages.
+    reference_answer = models.TextField(blank=True)
+    raw_cost = price_field(default=0, help_text="USD the platform paid for the audit")
+    currency = models.CharField(max_length=3, default="USD")
+    # The stronger answer the user may ask for after a poor audit ("a better answer").
+    better_answer_requested_at = models.DateTimeField(null=True, blank=True)
     at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["economy_model", "task_type", "complexity", "-at"]),
+            models.Index(fields=["organization", "-at"]),
+            models.Index(fields=["-at"]),
+        ]
 
     def __str__(self) -> str:
         return f"audit {self.model_call_id}: {self.verdict}"
 
 
+class AnswerFeedback(TenantModel):
+    """A user's thumbs up or down on one answer; one per answer, the latest vote counts."""
+
+    model_call = models.ForeignKey("usage.ModelCall", on_delete=models.CASCADE)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True
+    )
+    model = models.ForeignKey(AIModel, on_delete=models.PROTECT, related_name="+")
+    task_type = models.CharField(max_length=32, choices=[(t, t) for t in TASK_TYPES])
+    complexity = models.CharField(max_length=8, choices=Complexity.choices, default="medium")
+    helpful = models.BooleanField()
+    at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["model", "task_type", "complexity"])]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["organization", "model_call"], name="one_feedback_per_answer"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"feedback {self.model_call_id}: {'up' if self.helpful else 'down'}"
+
+
 class ConfidenceCell(models.Model):
-    """How one model has fared on one task type in shadow audits."""
+    """How one model has fared on one task type and complexity, across every organisation's
+    shadow audits and feedback: the platform's own evidence, so no tenant's answers show."""
 
     model = models.ForeignKey(AIModel, on_delete=models.CASCADE, related_name="confidence")
     task_type = models.CharField(max_length=32, choices=[(t, t) for t in TASK_TYPES])
-    samples = models.PositiveIntegerField(default=0)
+    complexity = models.CharField(max_length=8, choices=Complexity.choices, default="medium")
+    samples = models.FloatField(default=0, help_text="Weighted: an audit 1, a vote less")
+    audits = models.PositiveIntegerField(default=0)
+    feedback = models.PositiveIntegerField(default=0)
     mean_score = models.FloatField(default=0)
     poor_rate = models.FloatField(default=0)
+    poor_low = models.FloatField(default=0, help_text="Wilson 95% interval of the poor rate")
+    poor_high = models.FloatField(default=1)
     escalate = models.BooleanField(default=False)
     rebuilt_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["model", "task_type"], name="one_cell_per_model_task")
+            models.UniqueConstraint(
+                fields=["model", "task_type", "complexity"], name="one_cell_per_model_task"
+            )
         ]
 
     def __str__(self) -> str:
-        return f"{self.model} × {self.task_type}"
+        return f"{self.model} × {self.task_type}/{self.complexity}"
+
+
+class ConfidenceChange(models.Model):
+    """A cell escalated or cleared by a rebuild, with the evidence it was decided on."""
+
+    cell = models.ForeignKey(ConfidenceCell, on_delete=models.CASCADE, related_name="changes")
+    escalate = models.BooleanField()
+    evidence = models.JSONField(default=dict)
+    at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.cell}: {'escalated' if self.escalate else 'cleared'}"

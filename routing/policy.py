@@ -15,6 +15,7 @@ from routing.errors import InvalidRequest, NotInPlan
 from routing.types import (
     AssistantChoice,
     Catalog,
+    CellEstimate,
     Exclusion,
     ExclusionCode,
     ModelInfo,
@@ -29,6 +30,8 @@ from routing.types import (
 MODES = ("auto", "cost", "speed", "quality", "custom")
 # The prior quality a model needs for auto mode to consider it good enough.
 QUALITY_BAR = {"low": 0.55, "medium": 0.70, "high": 0.82}
+# How many samples a catalog prior is worth against the confidence matrix's evidence.
+PRIOR_WEIGHT = 10.0
 LATENCY_RANK = {"fast": 0, "standard": 1, "slow": 2}
 MAX_FALLBACKS = 3
 DOWN_STATUSES = {"down", "disabled"}
@@ -63,6 +66,25 @@ def _quality(model: ModelInfo, task_type: str) -> float:
     return model.quality.get(task_type, 0.5)
 
 
+def _cell(catalog: Catalog, model: ModelInfo, request: RouteRequest) -> CellEstimate | None:
+    return catalog.cells.get((model.slug, request.task_type, request.complexity))
+
+
+def estimated_quality(catalog: Catalog, model: ModelInfo, request: RouteRequest) -> float:
+    """The posterior quality of `model` for this task type and complexity: its catalog
+    prior, worth PRIOR_WEIGHT samples, moved by the confidence matrix's evidence."""
+    prior = _quality(model, request.task_type)
+    cell = _cell(catalog, model, request)
+    if cell is None or cell.samples <= 0:
+        return prior
+    return (prior * PRIOR_WEIGHT + cell.mean_score * cell.samples) / (PRIOR_WEIGHT + cell.samples)
+
+
+def _escalated(catalog: Catalog, model: ModelInfo, request: RouteRequest) -> bool:
+    cell = _cell(catalog, model, request)
+    return (model.slug, request.task_type) in catalog.escalations or bool(cell and cell.escalate)
+
+
 def _exclusion(
     model: ModelInfo,
     *,
@@ -86,9 +108,13 @@ def _exclusion(
     elif model.context_window < needed:
         code = ExclusionCode.CONTEXT
         reason = f"context {_k(model.context_window)} < needed {_k(needed)}"
-    elif request.mode == "auto" and (model.slug, request.task_type) in catalog.escalations:
+    elif request.mode == "auto" and _escalated(catalog, model, request):
         code = ExclusionCode.ESCALATED
-        reason = f"escalated: poor shadow-audit record on {request.task_type}"
+        cell = _cell(catalog, model, request)
+        where = f"{request.task_type}/{request.complexity}"
+        reason = f"escalated: poor shadow-audit record on {where}" + (
+            f" ({cell.evidence()})" if cell else ""
+        )
     else:
         # The budget check: a billing rule (Entitlement.over_budget), for every candidate.
         credits = entitlement.to_credits(model.raw_cost(request.input_tokens, output_tokens))
@@ -105,7 +131,9 @@ def _exclusion(
     return Exclusion(model.slug, reason, code) if code else None
 
 
-def _ranker(mode: str, request: RouteRequest) -> Callable[[ModelInfo], tuple[object, ...]]:
+def _ranker(
+    mode: str, request: RouteRequest, catalog: Catalog
+) -> Callable[[ModelInfo], tuple[object, ...]]:
     def cost(m: ModelInfo) -> Decimal:
         return m.raw_cost(request.input_tokens, 1)
 
@@ -117,19 +145,30 @@ def _ranker(mode: str, request: RouteRequest) -> Callable[[ModelInfo], tuple[obj
     if mode == "quality":
         return lambda m: (-_quality(m, task), cost(m))
     bar = QUALITY_BAR.get(request.complexity, QUALITY_BAR["medium"])
-    # auto: every model that meets the bar, cheapest first, then the rest, best first.
-    return lambda m: (
-        (0, cost(m), 0.0) if _quality(m, task) >= bar else (1, Decimal(0), -_quality(m, task))
-    )
+
+    # auto: every model whose estimated quality meets the bar, cheapest first, then the
+    # rest, best first.
+    def auto(m: ModelInfo) -> tuple[object, ...]:
+        quality = estimated_quality(catalog, m, request)
+        return (0, cost(m), 0.0) if quality >= bar else (1, Decimal(0), -quality)
+
+    return auto
 
 
-def _auto_reason(chosen: ModelInfo, request: RouteRequest) -> str:
+def _auto_reason(chosen: ModelInfo, request: RouteRequest, catalog: Catalog) -> str:
     bar = QUALITY_BAR.get(request.complexity, QUALITY_BAR["medium"])
-    quality = _quality(chosen, request.task_type)
+    quality = estimated_quality(catalog, chosen, request)
     where = f"{request.task_type}/{request.complexity}"
+    cell = _cell(catalog, chosen, request)
+    basis = (
+        f"estimate {quality:.2f} from prior {_quality(chosen, request.task_type):.2f} and "
+        f"cell {chosen.slug}×{where}: {cell.evidence()}"
+        if cell
+        else f"prior {quality:.2f}, no audits yet"
+    )
     if quality >= bar:
-        return f"cheapest model meeting the quality bar {bar:.2f} for {where} (prior {quality:.2f})"
-    return f"no model meets the bar {bar:.2f} for {where}; best available (prior {quality:.2f})"
+        return f"cheapest model meeting the quality bar {bar:.2f} for {where} ({basis})"
+    return f"no model meets the bar {bar:.2f} for {where}; best available ({basis})"
 
 
 MODE_REASONS = {
@@ -248,7 +287,7 @@ def route_select(
         mode, pinned, rule_note, skipped = _apply_rules(rules, request, candidates, exclusions)
         exclusions.extend(skipped)
 
-    ranked = sorted(candidates, key=_ranker(mode, request))
+    ranked = sorted(candidates, key=_ranker(mode, request, catalog))
     if pinned is not None:
         ranked = [pinned, *(m for m in ranked if m is not pinned)]
     return _decision(
@@ -260,6 +299,7 @@ def route_select(
         exclusions=exclusions,
         rule_note=rule_note,
         pinned=pinned is not None,
+        catalog=catalog,
     )
 
 
@@ -375,6 +415,7 @@ def _decision(
     exclusions: list[Exclusion],
     rule_note: str | None,
     pinned: bool,
+    catalog: Catalog,
 ) -> RouteDecision:
     common: _DecisionCommon = {
         "mode": mode,
@@ -401,7 +442,7 @@ def _decision(
         reason = str(rule_note)
     else:
         base = (
-            _auto_reason(chosen, request)
+            _auto_reason(chosen, request, catalog)
             if mode == "auto"
             else MODE_REASONS[mode].format(task=request.task_type)
         )

@@ -8,7 +8,7 @@ from django.conf import settings
 from accounts.models import Organization
 from routing.models import AIModel, Assistant, ConfidenceCell, RoutingRule
 from routing.precheck.classifier import estimate_tokens
-from routing.types import AssistantInfo, Catalog, ModelInfo, RuleInfo
+from routing.types import AssistantInfo, Catalog, CellEstimate, CellKey, ModelInfo, RuleInfo
 
 BENCHMARK_MODEL_SLUG = "openai/gpt-4o"
 BENCHMARK_FALLBACK_PRICES = (Decimal("2.50"), Decimal("10.00"))  # gpt-4o's list prices
@@ -49,17 +49,27 @@ def catalog_get() -> Catalog:
         )
         for a in Assistant.objects.filter(enabled=True)
     )
-    escalations = frozenset(
-        ConfidenceCell.objects.filter(
-            escalate=True, samples__gte=ESCALATION_MIN_SAMPLES
-        ).values_list("model__slug", "task_type")
-    )
     return Catalog(
         models=models,
         assistants=assistants,
-        escalations=escalations,
+        cells=confidence_cells(),
         benchmark_prices=benchmark_prices(),
     )
+
+
+def confidence_cells() -> dict[CellKey, CellEstimate]:
+    """The confidence matrix as routing reads it; a cell escalates only on enough evidence."""
+    return {
+        (c.model.slug, c.task_type, c.complexity): CellEstimate(
+            samples=c.samples,
+            mean_score=c.mean_score,
+            poor_rate=c.poor_rate,
+            poor_low=c.poor_low,
+            poor_high=c.poor_high,
+            escalate=c.escalate and c.samples >= ESCALATION_MIN_SAMPLES,
+        )
+        for c in ConfidenceCell.objects.select_related("model")
+    }
 
 
 def benchmark_prices() -> tuple[Decimal, Decimal]:

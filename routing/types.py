@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
@@ -71,12 +71,35 @@ class RuleInfo:
 
 
 @dataclass(frozen=True)
+class CellEstimate:
+    """What the confidence matrix knows about one (model, task type, complexity)."""
+
+    samples: float  # weighted: an audit counts 1, a thumbs up or down less
+    mean_score: float
+    poor_rate: float
+    poor_low: float  # the poor rate's 95% interval
+    poor_high: float
+    escalate: bool = False
+
+    def evidence(self) -> str:
+        return (
+            f"{self.samples:g} samples, mean score {self.mean_score:.2f}, poor "
+            f"{self.poor_rate:.0%} (95% CI {self.poor_low:.0%}-{self.poor_high:.0%})"
+        )
+
+
+CellKey = tuple[str, str, str]  # (model slug, task type, complexity)
+
+
+@dataclass(frozen=True)
 class Catalog:
     """Everything routing reads from the database, loaded once and passed down."""
 
     models: tuple[ModelInfo, ...]  # active models only
     assistants: tuple[AssistantInfo, ...]  # enabled assistants only
     escalations: frozenset[tuple[str, str]] = frozenset()  # (model slug, task type)
+    # The confidence matrix, rebuilt from shadow audits and feedback (routing/learning.py).
+    cells: Mapping[CellKey, CellEstimate] = field(default_factory=dict)
     # USD per million input and output tokens of the benchmark model (gpt-4o by default).
     benchmark_prices: tuple[Decimal, Decimal] = (Decimal("2.50"), Decimal("10.00"))
 

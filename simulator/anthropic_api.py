@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from simulator.asgi import json_bytes
-from simulator.openai_api import MAX_REPLY_TOKENS
+from simulator.openai_api import MAX_REPLY_TOKENS, last_user_text
 from simulator.text import default_length, estimate_tokens, seed_of, text_of
 from simulator.types import ApiError, ChatCall, Piece, Reply
 
@@ -61,6 +61,8 @@ def messages_parse(body: Any) -> ChatCall:
         stop_reason="max_tokens" if max_tokens < natural else "end_turn",
         stream=stream,
         include_usage=False,
+        prompt=last_user_text(messages),
+        max_tokens=max_tokens,
     )
 
 

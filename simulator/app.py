@@ -16,6 +16,7 @@ import hmac
 import json
 import os
 import random
+import re
 import time
 import uuid
 from collections.abc import Awaitable, Callable
@@ -45,9 +46,10 @@ from simulator.config import (
     config_parse,
 )
 from simulator.faults import Fault, FaultKind, fault_choose
+from simulator.quality import JUDGE_MODEL, answer_text, judge_text
 from simulator.stats import ModelStats, Stats
 from simulator.stream import StreamResult, Timing, pieces_cut, pieces_insert, stream_send
-from simulator.text import reply_tokens, seed_of
+from simulator.text import default_length, reply_tokens, seed_of
 from simulator.types import ApiError, ChatCall, Piece, Reply
 
 Handler = Callable[[Connection, HttpRequest], Awaitable[None]]
@@ -59,6 +61,32 @@ def _capped(call: ChatCall, behaviour: ModelBehaviour | None, stop: str) -> Chat
     if cap is None or call.length <= cap:
         return call
     return dataclasses.replace(call, length=cap, stop_reason=stop)
+
+
+def _shaped(call: ChatCall, behaviour: ModelBehaviour | None, dialect: Dialect) -> ChatCall:
+    """A judge's verdict or, for a model with a quality config, a task-shaped answer, as
+    the call's reply (cut by max_tokens or the model's own limit); else the call unchanged."""
+    if call.model == JUDGE_MODEL and call.prompt:
+        text = judge_text(call.prompt)
+    elif behaviour is not None and behaviour.quality and call.prompt:
+        text = answer_text(
+            model=call.model,
+            prompt=call.prompt,
+            quality=behaviour.quality,
+            length=default_length(call.seed),  # never the capped length: the cap cuts the text
+        )
+    else:
+        return call
+    tokens = tuple(re.findall(r"\s*\S+", text))
+    caps = [c for c in (call.max_tokens, behaviour.max_output_tokens if behaviour else None) if c]
+    cap = min(caps, default=len(tokens))
+    natural_stop = "stop" if dialect.length_stop == "length" else "end_turn"
+    return dataclasses.replace(
+        call,
+        text_tokens=tokens[:cap],
+        length=min(cap, len(tokens)),
+        stop_reason=dialect.length_stop if cap < len(tokens) else natural_stop,
+    )
 
 
 @dataclass(frozen=True)
@@ -156,8 +184,10 @@ class Simulator:
         await self._generate(conn, ANTHROPIC, anthropic_api.messages_parse(_json(request)))
 
     async def _generate(self, conn: Connection, dialect: Dialect, call: ChatCall) -> None:
-        call = _capped(call, self.config.behaviour_for(call.model), dialect.length_stop)
-        tokens = reply_tokens(call.seed, call.length)
+        behaviour_of_model = self.config.behaviour_for(call.model)
+        call = _shaped(call, behaviour_of_model, dialect)
+        call = _capped(call, behaviour_of_model, dialect.length_stop)
+        tokens = call.text_tokens or reply_tokens(call.seed, call.length)
         behaviour, fault, stats = self._begin(call.model, len(tokens))
         if await self._failed_early(conn, dialect, fault, behaviour):
             return

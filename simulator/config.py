@@ -36,6 +36,9 @@ class ModelBehaviour:
     failures: Mapping[str, float] = field(default_factory=dict)
     # The provider's own output limit: a longer reply stops there, as cut by max_tokens.
     max_output_tokens: int | None = None
+    # Quality 0..1 per task type: how often the checkable part of an answer is right. A model
+    # with none set answers in plain filler prose, as the simulator always did.
+    quality: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -52,15 +55,41 @@ class SimulatorConfig:
         return None if self.strict_models else self.default
 
 
+# How often each simulated model is right, per task type; close to the catalog's priors so
+# the learning loop has something true to converge on.
+DEMO_QUALITY: Mapping[str, Mapping[str, float]] = {
+    "sim/economy": {
+        "coding": 0.55,
+        "math": 0.5,
+        "reasoning": 0.52,
+        "summarization": 0.9,
+        "translation": 0.85,
+        "creative_writing": 0.8,
+        "extraction": 0.8,
+        "classification": 0.85,
+        "chat": 0.9,
+        "question_answering": 0.8,
+    },
+    "sim/standard": {"coding": 0.8, "math": 0.78, "reasoning": 0.8, "chat": 0.95},
+    "sim/frontier": {"coding": 0.96, "math": 0.95, "reasoning": 0.95, "chat": 0.98},
+}
+
+
 def config_demo() -> SimulatorConfig:
-    """Speeds that look like real providers, fastest for the cheapest tier."""
+    """Speeds that look like real providers, fastest for the cheapest tier; task-shaped
+    answers whose quality falls with the tier."""
     default = ModelBehaviour(tokens_per_second=60, first_token_ms=250)
+
+    def tier(name: str, **speed: float) -> ModelBehaviour:
+        quality = {task: 0.9 for task in DEMO_QUALITY["sim/economy"]} | dict(DEMO_QUALITY[name])
+        return dataclasses.replace(default, quality=quality, **speed)  # type: ignore[arg-type]
+
     return SimulatorConfig(
         default=default,
         models={
-            "sim/economy": dataclasses.replace(default, tokens_per_second=90, first_token_ms=200),
-            "sim/standard": default,
-            "sim/frontier": dataclasses.replace(default, tokens_per_second=40, first_token_ms=450),
+            "sim/economy": tier("sim/economy", tokens_per_second=90, first_token_ms=200),
+            "sim/standard": tier("sim/standard"),
+            "sim/frontier": tier("sim/frontier", tokens_per_second=40, first_token_ms=450),
         },
     )
 
@@ -125,6 +154,7 @@ def _behaviour_dump(behaviour: ModelBehaviour) -> dict[str, Any]:
     data = dataclasses.asdict(behaviour)
     data["error_status"] = list(behaviour.error_status)
     data["failures"] = dict(behaviour.failures)
+    data["quality"] = dict(behaviour.quality)
     return data
 
 
@@ -149,6 +179,8 @@ def _behaviour_parse(data: Any, base: ModelBehaviour, where: str) -> ModelBehavi
         values["hang"] = data["hang"]
     if "failures" in data:
         values["failures"] = _failures(data["failures"], f"{where}.failures")
+    if "quality" in data:
+        values["quality"] = _quality(data["quality"], f"{where}.quality")
     behaviour = dataclasses.replace(base, **values)
     if behaviour.error_rate + sum(behaviour.failures.values()) > 1 + 1e-9:
         raise ConfigError(f"{where}: error_rate plus the failures weights exceed 1")
@@ -165,6 +197,12 @@ def _failures(data: Any, where: str) -> dict[str, float]:
                 + ", ".join(FAILURE_KINDS)
             )
     return {kind: _number(weight, f"{where}[{kind!r}]", 0.0, 1.0) for kind, weight in data.items()}
+
+
+def _quality(data: Any, where: str) -> dict[str, float]:
+    if not isinstance(data, dict):
+        raise ConfigError(f"{where} must map a task type to a quality between 0 and 1")
+    return {str(task): _number(q, f"{where}[{task!r}]", 0.0, 1.0) for task, q in data.items()}
 
 
 def _statuses(data: Any, where: str) -> tuple[int, ...]:

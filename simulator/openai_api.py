@@ -60,7 +60,15 @@ def chat_parse(body: Any) -> ChatCall:
         stop_reason="length" if cap and cap < natural else "stop",
         stream=stream,
         include_usage=isinstance(options, dict) and options.get("include_usage") is True,
+        prompt=last_user_text(messages),
+        max_tokens=cap,
     )
+
+
+def last_user_text(messages: list[Any]) -> str:
+    """The text of the last user message (what the answer answers), or "" without one."""
+    users = [m for m in messages if isinstance(m, dict) and m.get("role") == "user"]
+    return text_of(users[-1].get("content")) if users else ""
 
 
 def _model(body: dict[str, Any]) -> str:

@@ -29,6 +29,9 @@ class ChatCall:
     stop_reason: str
     stream: bool
     include_usage: bool
+    prompt: str = ""  # the last user message: what a task-shaped answer answers
+    max_tokens: int | None = None  # the caller's cap
+    text_tokens: tuple[str, ...] = ()  # a task-shaped reply's tokens; empty: filler prose
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,11 @@ ABUSE_HIGH_COST_THRESHOLD = env_int("ABUSE_HIGH_COST_THRESHOLD", 5, minimum=1)
 # FinOps: savings are measured against this model's list prices; days the rollup re-checks.
 FINOPS_BENCHMARK_MODEL = env_str("FINOPS_BENCHMARK_MODEL", "openai/gpt-4o")
 FINOPS_ROLLUP_LOOKBACK_DAYS = env_int("FINOPS_ROLLUP_LOOKBACK_DAYS", 3, minimum=1)
+# The learning loop: economy answers are re-asked of the reference model and scored by the
+# judge (both on the reference model's provider); the matrix reads this many days of evidence.
+SHADOW_AUDIT_REFERENCE_MODEL = env_str("SHADOW_AUDIT_REFERENCE_MODEL", "sim/frontier")
+SHADOW_AUDIT_JUDGE_MODEL = env_str("SHADOW_AUDIT_JUDGE_MODEL", "sim/judge")
+LEARNING_WINDOW_DAYS = env_int("LEARNING_WINDOW_DAYS", 14, minimum=1)
 
 # Semantic cache (routing/cache/): exact then pgvector lookups per organisation and scope.
 SEMANTIC_CACHE_ENABLED = env_bool("SEMANTIC_CACHE_ENABLED", True)

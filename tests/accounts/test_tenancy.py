@@ -66,6 +66,7 @@ def test_for_org_returns_only_that_organisations_rows(model: type) -> None:
         (usage_factories.UsageRecordFactory, "model_call"),
         (usage_factories.CostRecordFactory, "model_call"),
         (routing_factories.ShadowAuditFactory, "model_call"),
+        (routing_factories.AnswerFeedbackFactory, "model_call"),
     ],
 )
 def test_child_rows_inherit_their_parents_tenant(factory: type, parent: str) -> None:

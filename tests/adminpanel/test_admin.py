@@ -20,7 +20,7 @@ from django.utils import timezone
 
 from accounts.models import ApiKey, AuditLog, User
 from billing.models import BudgetCap, CreditLedger, LedgerKind, PlanRequestStatus, StripeEvent
-from routing.models import AIModel
+from routing.models import AIModel, ConfidenceChange
 from tests.accounts.factories import (
     ApiKeyFactory,
     AuditLogFactory,
@@ -41,6 +41,7 @@ from tests.chat.factories import ConversationFactory, MessageFactory
 from tests.conftest import Tenant
 from tests.routing.factories import (
     AIModelFactory,
+    AnswerFeedbackFactory,
     AssistantFactory,
     CachePolicyFactory,
     ConfidenceCellFactory,
@@ -141,6 +142,10 @@ ROW_FACTORIES: dict[str, Callable[[], Any]] = {
     "routing.CachePolicy": lambda: CachePolicyFactory(organization=OrganizationFactory()),
     "routing.ShadowAudit": lambda: ShadowAuditFactory(model_call=_linked_model_call()),
     "routing.ConfidenceCell": ConfidenceCellFactory,
+    "routing.ConfidenceChange": lambda: ConfidenceChange.objects.create(
+        cell=ConfidenceCellFactory(), escalate=True, evidence={"rule": "low end above the bar"}
+    ),
+    "routing.AnswerFeedback": lambda: AnswerFeedbackFactory(model_call=_linked_model_call()),
     "usage.ModelCall": _linked_model_call,
     "usage.UsageRecord": lambda: UsageRecordFactory(model_call=_linked_model_call()),
     "usage.CostRecord": lambda: CostRecordFactory(model_call=_linked_model_call()),

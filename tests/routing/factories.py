@@ -15,6 +15,7 @@ from factory.django import DjangoModelFactory
 from routing.models import (
     EMBEDDING_DIMENSIONS,
     AIModel,
+    AnswerFeedback,
     Assistant,
     CachePolicy,
     Complexity,
@@ -154,6 +155,21 @@ class ShadowAuditFactory(DjangoModelFactory[ShadowAudit]):
     reference_model = factory.SubFactory(AIModelFactory)
     score = 0.9
     verdict = "pass"
+
+
+class AnswerFeedbackFactory(DjangoModelFactory[AnswerFeedback]):
+    """A vote on `model_call`'s answer, in the call's organisation."""
+
+    class Meta:
+        model = AnswerFeedback
+
+    model_call = factory.SubFactory("tests.usage.factories.ModelCallFactory")
+    organization = factory.LazyAttribute(lambda o: o.model_call.organization)
+    user = factory.LazyAttribute(lambda o: o.model_call.user)
+    model = factory.LazyAttribute(lambda o: o.model_call.model)
+    task_type = "chat"
+    complexity = "medium"
+    helpful = True
 
 
 class ConfidenceCellFactory(DjangoModelFactory[ConfidenceCell]):

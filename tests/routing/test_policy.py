@@ -7,7 +7,7 @@ import pytest
 
 from billing.types import Entitlement
 from routing.policy import route_select
-from routing.types import Catalog, RouteRequest, RuleInfo
+from routing.types import Catalog, CellEstimate, RouteRequest, RuleInfo
 from tests.routing.builders import CATALOG, CHEAP, ENTITLEMENT, MID, model
 
 
@@ -234,3 +234,45 @@ def test_models_without_a_configured_key_are_excluded() -> None:
 
     assert decision.model == "mid"
     assert reasons(decision)["cheap"] == "no API key configured (CHEAP_KEY is not set)"
+
+
+def test_auto_mode_stops_choosing_an_escalated_cell_and_cites_its_evidence() -> None:
+    poor = CellEstimate(30, 0.3, 0.7, 0.52, 0.83, escalate=True)
+    catalog = replace(CATALOG, cells={("mid", "coding", "medium"): poor})
+
+    decision = route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT)
+    other_complexity = route_select(
+        request=request(complexity="low"), catalog=catalog, entitlement=ENTITLEMENT
+    )
+
+    assert decision.model == "big"
+    assert reasons(decision)["mid"] == (
+        "escalated: poor shadow-audit record on coding/medium "
+        "(30 samples, mean score 0.30, poor 70% (95% CI 52%-83%))"
+    )
+    assert other_complexity.model != "big"  # the cell is per complexity
+
+
+def test_auto_mode_picks_the_cheapest_model_whose_estimate_meets_the_bar() -> None:
+    # cheap's prior 0.60 misses the medium bar (0.70); good audits lift its estimate.
+    good = CellEstimate(40, 0.9, 0.05, 0.01, 0.17)
+    catalog = replace(CATALOG, cells={("cheap", "coding", "medium"): good})
+
+    before = route_select(request=request(), catalog=CATALOG, entitlement=ENTITLEMENT)
+    after = route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT)
+
+    assert before.model == "mid"
+    assert after.model == "cheap"
+    assert "estimate 0.84 from prior 0.60 and cell cheap×coding/medium: 40 samples" in (
+        after.reason
+    )
+
+
+def test_poor_evidence_below_the_escalation_threshold_still_lowers_the_estimate() -> None:
+    weak = CellEstimate(12, 0.4, 0.5, 0.25, 0.75)  # too few samples to escalate
+    catalog = replace(CATALOG, cells={("mid", "coding", "medium"): weak})
+
+    decision = route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT)
+
+    assert decision.model == "big"
+    assert "mid" not in reasons(decision)  # not excluded, only ranked below the bar

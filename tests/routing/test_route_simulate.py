@@ -112,3 +112,42 @@ def test_missing_organisation_is_a_clear_error() -> None:
 def test_user_must_belong_to_the_organisation(tenant: Tenant, other_tenant: Tenant) -> None:
     with pytest.raises(CommandError, match="not a member"):
         call_command("route_simulate", "--org", tenant.org.slug, "--user", other_tenant.owner.email)
+
+
+MATH_LOG = [
+    json.dumps({"prompt": f"Ann has {n} pens and buys {n + 3} more. How many pens in total?"})
+    for n in range(40)
+] + [json.dumps({"prompt": "Summarize this article about the harbour in two lines."})] * 25
+
+
+def test_replay_escalates_a_model_made_poor_at_math_and_reports_each_mode(
+    stdin, tenant: Tenant, tmp_path
+) -> None:
+    config = tmp_path / "sim.json"
+    config.write_text(json.dumps({"models": {"sim/standard": {"quality": {"math": 0.0}}}}))
+    figure = tmp_path / "curve.svg"
+    stdin(MATH_LOG)
+    stdout = io.StringIO()
+
+    call_command(
+        "route_simulate", "--replay", "--org", tenant.org.slug, "--user", tenant.owner.email,
+        "--periods", "2", "--audit-rate", "1", "--sim-config", str(config),
+        "--figure", str(figure), stdout=stdout,
+    )  # fmt: skip
+
+    text = stdout.getvalue()
+    assert "| 1 | " in text and "sim/standard×math×medium" in text
+    assert "summarization" not in text.split("| period |")[1]
+    assert "| before learning | always premium |" in text
+    assert "| after learning | auto |" in text
+    assert figure.read_text().startswith("<svg") and "<polyline" in figure.read_text()
+
+
+def test_replay_refuses_a_bad_audit_rate(stdin, tenant: Tenant) -> None:
+    stdin(MATH_LOG[:1])
+
+    with pytest.raises(CommandError, match="--audit-rate"):
+        call_command(
+            "route_simulate", "--replay", "--org", tenant.org.slug, "--user", tenant.owner.email,
+            "--audit-rate", "2",
+        )  # fmt: skip

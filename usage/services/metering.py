@@ -462,6 +462,17 @@ def model_call_finish(
     return billed
 
 
+def model_call_finish_at(
+    *, org: Organization, call: ModelCall, outcome: CallOutcome, prices: CallPrices
+) -> BilledUsage | None:
+    """`model_call_finish` at prices other than the call's model's own (a better answer
+    billed at the economy answer's prices). Billed at most once per request id."""
+    if call.organization_id != org.pk:
+        raise ValueError("the call belongs to another organisation")
+    with transaction.atomic():
+        return _bill(call=call, request_id=call.request_id, outcome=outcome, prices=prices)
+
+
 def _bill(
     *, call: ModelCall, request_id: str, outcome: CallOutcome, prices: CallPrices
 ) -> BilledUsage | None:

@@ -6,6 +6,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import replace
+from pathlib import Path
 from typing import Any
 
 from django.conf import settings
@@ -17,9 +18,12 @@ from accounts.selectors import membership_get
 from billing.selectors import entitlement_get
 from routing.policy import MODES
 from routing.preview import route_preview
+from routing.replay import prompts_classify, replay_run, simulator_only
+from routing.replay_report import convergence_svg, replay_markdown
 from routing.selectors import catalog_get, routing_rule_list
 from routing.services import prompt_check_record
 from routing.types import PrecheckInputs, RoutePreview
+from simulator.config import ConfigError, config_demo, config_load
 
 
 def simulation_row(row_id: Any, preview: RoutePreview) -> dict[str, Any]:
@@ -56,6 +60,15 @@ def _reasons(preview: RoutePreview) -> list[str]:
     return reasons
 
 
+def _prompt_of(line: str) -> str | None:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError:
+        return None
+    prompt = item.get("prompt") if isinstance(item, dict) else None
+    return prompt if isinstance(prompt, str) and prompt.strip() else None
+
+
 def simulate_line(
     line: str, default_id: str, run: Callable[[str, str | None], RoutePreview]
 ) -> tuple[Any, RoutePreview | str]:
@@ -87,8 +100,24 @@ class Command(BaseCommand):
         parser.add_argument("--user", default=settings.DEMO_USER_EMAIL, help="member's email")
         parser.add_argument("--mode", choices=MODES, default=None, help="routing mode")
         parser.add_argument("--record", action="store_true", help="store PromptCheck rows")
+        replay = parser.add_argument_group("replay (--replay)")
+        replay.add_argument(
+            "--replay",
+            action="store_true",
+            help="replay the log with the simulator's quality model: cost and quality of auto "
+            "mode against always-premium and always-economy, before and after learning",
+        )
+        replay.add_argument("--periods", type=int, default=8, help="learning periods")
+        replay.add_argument("--audit-rate", type=float, default=0.05, help="share audited")
+        replay.add_argument("--sim-config", type=Path, help="simulator config JSON (quality)")
+        replay.add_argument("--premium", default="sim/frontier", help="the reference model")
+        replay.add_argument("--economy", default="sim/economy")
+        replay.add_argument("--figure", type=Path, help="write the convergence curve (SVG)")
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["replay"]:
+            self._replay(options)
+            return
         org, user = self._tenant(options["org"], options["user"])
         # A simulation of a log: no conversation history, and every provider counted healthy.
         base = PrecheckInputs(
@@ -112,6 +141,38 @@ class Command(BaseCommand):
             if options["record"]:
                 prompt_check_record(org=org, user=user, preview=result)
             self.stdout.write(json.dumps(simulation_row(row_id, result), ensure_ascii=False))
+
+    def _replay(self, options: dict[str, Any]) -> None:
+        if options["periods"] < 1 or not 0 < options["audit_rate"] <= 1:
+            raise CommandError("--periods must be >= 1 and --audit-rate between 0 and 1")
+        org, user = self._tenant(options["org"], options["user"])
+        try:
+            config = config_load(options["sim_config"]) if options["sim_config"] else config_demo()
+        except ConfigError as error:
+            raise CommandError(f"--sim-config: {error}") from error
+        quality = {name: dict(b.quality) for name, b in config.models.items()}
+        base = PrecheckInputs(
+            prompt="",
+            entitlement=entitlement_get(org=org, user=user),
+            catalog=simulator_only(catalog_get()),
+            mode="auto",
+        )
+        for slug in (options["premium"], options["economy"]):
+            if base.catalog.model(slug) is None:
+                raise CommandError(f"no active simulator model '{slug}'")
+        texts = [p for p in (_prompt_of(line) for line in sys.stdin) if p]
+        report = replay_run(
+            prompts=prompts_classify(texts, base),
+            base=base,
+            quality=quality,
+            premium=options["premium"],
+            economy=options["economy"],
+            periods=options["periods"],
+            audit_rate=options["audit_rate"],
+        )
+        self.stdout.write(replay_markdown(report))
+        if options["figure"]:
+            options["figure"].write_text(convergence_svg(report))
 
     def _tenant(self, slug: str, email: str) -> tuple[Organization, User]:
         org = Organization.objects.filter(slug=slug).first()

@@ -1,0 +1,188 @@
+"""Replay a prompt log through routing with the simulator's quality model, in memory: what
+auto mode costs and how good its answers are against always-premium and always-economy,
+before and after a learning period of shadow audits.
+
+Nothing is called or written. An answer is right when the simulator's model would get its
+checkable part right (`simulator.quality`, the same draw the simulator makes over HTTP);
+an audit scores the answer with the simulator's judge against the reference model's answer,
+as the live audits do, and the matrix is rebuilt with the live rebuild's rule after each
+period. Costs are the catalog's prices on routing's token estimates.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+from collections import defaultdict
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from decimal import Decimal
+
+from routing.learning import MIN_SAMPLES, Tally, cell_estimate
+from routing.policy import estimate_output_tokens
+from routing.preview import route_preview
+from routing.types import Catalog, CellEstimate, CellKey, ModelInfo, PrecheckInputs
+from simulator.quality import (
+    CANDIDATE_MARK,
+    REFERENCE_MARK,
+    answer_text,
+    is_correct,
+    judge_text,
+)
+
+Quality = Mapping[str, Mapping[str, float]]  # model slug -> task type -> 0..1
+
+
+@dataclass(frozen=True)
+class Prompt:
+    text: str
+    task_type: str
+    complexity: str
+    input_tokens: int
+    output_tokens: int
+
+
+@dataclass(frozen=True)
+class ModeResult:
+    mode: str
+    cost: Decimal  # USD over the whole log
+    quality: float  # share of answers right
+
+
+@dataclass(frozen=True)
+class Period:
+    number: int
+    audits: int
+    escalations: tuple[CellKey, ...]
+    auto: ModeResult
+
+
+@dataclass(frozen=True)
+class ReplayReport:
+    prompts: int
+    before: tuple[ModeResult, ...]
+    after: tuple[ModeResult, ...]
+    periods: tuple[Period, ...]
+    cells: Mapping[CellKey, CellEstimate]
+
+
+def prompts_classify(texts: Sequence[str], base: PrecheckInputs) -> list[Prompt]:
+    """Each prompt's task type, complexity and token estimates, as routing sees them
+    (blocked prompts are left out: they never reach a model)."""
+    prompts = []
+    for text in texts:
+        preview = route_preview(replace(base, prompt=text))
+        if preview.decision is None or preview.decision.model is None:
+            continue
+        outcome = preview.outcome
+        output = estimate_output_tokens(outcome.task_type, outcome.complexity, outcome.input_tokens)
+        prompts.append(
+            Prompt(text, outcome.task_type, outcome.complexity, outcome.input_tokens, output)
+        )
+    return prompts
+
+
+def _right(model: str, prompt: Prompt, quality: Quality) -> bool:
+    return is_correct(model, prompt.text, quality.get(model, {}).get(prompt.task_type, 1.0))
+
+
+def _audit_score(model: str, reference: str, prompt: Prompt, quality: Quality) -> float:
+    """The simulator's judge on the model's answer against the reference model's."""
+    answers = [
+        answer_text(model=m, prompt=prompt.text, quality=quality.get(m, {}), length=60)
+        for m in (reference, model)
+    ]
+    rubric = f"{REFERENCE_MARK}\n{answers[0]}\n{CANDIDATE_MARK}\n{answers[1]}"
+    return float(json.loads(judge_text(rubric))["score"])
+
+
+class Replayer:
+    def __init__(
+        self, *, prompts: list[Prompt], base: PrecheckInputs, quality: Quality, reference: str
+    ) -> None:
+        self.prompts, self.base, self.quality, self.reference = prompts, base, quality, reference
+        self.catalog: Catalog = base.catalog
+        self.cells: dict[CellKey, CellEstimate] = {}  # the matrix the learning period built
+
+    def _auto_model(self, prompt: Prompt, cells: Mapping[CellKey, CellEstimate]) -> str:
+        inputs = replace(self.base, prompt=prompt.text, catalog=replace(self.catalog, cells=cells))
+        decision = route_preview(inputs).decision
+        assert decision is not None and decision.model is not None  # noqa: S101 - classified
+        return decision.model
+
+    def mode(self, name: str, pick: str | Mapping[CellKey, CellEstimate]) -> ModeResult:
+        """Cost and quality of one mode over the log: a fixed model, or auto with `pick`'s cells."""
+        cost, right = Decimal(0), 0
+        for prompt in self.prompts:
+            slug = pick if isinstance(pick, str) else self._auto_model(prompt, pick)
+            model = self.catalog.model(slug)
+            assert model is not None  # noqa: S101 - routing chose it from this catalog
+            cost += model.raw_cost(prompt.input_tokens, prompt.output_tokens)
+            right += _right(slug, prompt, self.quality)
+        return ModeResult(name, cost, right / max(len(self.prompts), 1))
+
+    def learn(self, *, periods: int, audit_rate: float, seed: int = 0) -> list[Period]:
+        """Serve the log once per period in auto mode, auditing a sampled share of the
+        non-reference answers; rebuild the matrix after each period."""
+        rng = random.Random(seed)  # noqa: S311 - a reproducible sample
+        tallies: dict[CellKey, Tally] = defaultdict(Tally)
+        cells = self.cells
+        history = []
+        for number in range(1, periods + 1):
+            audits = 0
+            for prompt in self.prompts:
+                slug = self._auto_model(prompt, cells)
+                if slug == self.reference or rng.random() >= audit_rate:
+                    continue
+                score = _audit_score(slug, self.reference, prompt, self.quality)
+                tallies[(slug, prompt.task_type, prompt.complexity)].add(score, 1.0, audit=True)
+                audits += 1
+            escalated = self._rebuild(tallies, cells)
+            history.append(Period(number, audits, escalated, self.mode("auto", dict(cells))))
+        return history
+
+    @staticmethod
+    def _rebuild(
+        tallies: Mapping[CellKey, Tally], cells: dict[CellKey, CellEstimate]
+    ) -> tuple[CellKey, ...]:
+        escalated = []
+        for key, tally in sorted(tallies.items()):
+            if tally.weight < MIN_SAMPLES:
+                continue
+            was = cells.get(key, CellEstimate(0, 0, 0, 0, 1)).escalate
+            cells[key] = cell_estimate(tally, key[2], was_escalated=was)
+            if cells[key].escalate and not was:
+                escalated.append(key)
+        return tuple(escalated)
+
+
+def replay_run(
+    *,
+    prompts: list[Prompt],
+    base: PrecheckInputs,
+    quality: Quality,
+    premium: str,
+    economy: str,
+    periods: int,
+    audit_rate: float,
+) -> ReplayReport:
+    replayer = Replayer(prompts=prompts, base=base, quality=quality, reference=premium)
+    fixed = (replayer.mode("always premium", premium), replayer.mode("always economy", economy))
+    before = (replayer.mode("auto", {}), *fixed)
+    history = replayer.learn(periods=periods, audit_rate=audit_rate)
+    final = history[-1].auto if history else before[0]
+    return ReplayReport(
+        prompts=len(prompts),
+        before=before,
+        after=(final, *fixed),
+        periods=tuple(history),
+        cells=dict(replayer.cells),
+    )
+
+
+def simulator_only(catalog: Catalog) -> Catalog:
+    """The catalog's simulator models only: the replay's quality model knows no others."""
+    models: tuple[ModelInfo, ...] = tuple(
+        m for m in catalog.models if m.provider_kind == "simulator"
+    )
+    return replace(catalog, models=models, cells={}, escalations=frozenset())
