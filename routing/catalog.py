@@ -40,6 +40,7 @@ from routing.models import (
     ProviderKind,
     ProviderStatus,
 )
+from routing.services import PRICE_FIELDS, aimodel_prices_changed
 from routing.types import TASK_TYPES
 
 CHECKED = "checked 2026-11-21"
@@ -452,6 +453,7 @@ def _providers_seed() -> tuple[SeedCounts, dict[str, ModelProvider]]:
 def _models_seed(providers: Mapping[str, ModelProvider]) -> SeedCounts:
     counts = SeedCounts()
     for spec in MODELS:
+        prices = AIModel.objects.filter(slug=spec.slug).values_list(*PRICE_FIELDS).first()
         outcome = catalog_row_upsert(
             AIModel,
             lookup={"slug": spec.slug},
@@ -459,8 +461,18 @@ def _models_seed(providers: Mapping[str, ModelProvider]) -> SeedCounts:
             # Set on creation only: a model staff deactivated stays deactivated.
             create_defaults={"active": True},
         )
+        if outcome == "updated" and prices is not None:
+            _cached_answers_repriced(spec.slug, prices)
         counts = counts.add(outcome)
     return counts
+
+
+def _cached_answers_repriced(slug: str, before: tuple[Any, ...]) -> None:
+    """A re-seed that changed a model's prices drops its cached answers, as an admin edit does."""
+    model = AIModel.objects.get(slug=slug)
+    now = [getattr(model, name) for name in PRICE_FIELDS]
+    changed = [name for name, old, new in zip(PRICE_FIELDS, before, now, strict=True) if old != new]
+    aimodel_prices_changed(model=model, changed=changed)
 
 
 def _assistants_seed() -> SeedCounts:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
+from decimal import Decimal
 from io import StringIO
 from typing import Any
 
@@ -193,6 +194,19 @@ def test_a_price_change_drops_the_model_s_entries() -> None:
     assert aimodel_prices_changed(model=model, changed=["output_cost_per_mtok"]) == 1
 
     assert list(SemanticCacheEntry.objects.values_list("model", flat=True)) == [other.pk]
+    assert lookup(key(org.pk, "Explain recursion")).result == CacheResult.MISS
+
+
+def test_a_re_seed_that_changes_a_models_prices_drops_its_entries() -> None:
+    org, model = OrganizationFactory(), AIModel.objects.get(slug="sim/economy")
+    store(key(org.pk, "Explain recursion"), model)
+    call_command("seed_catalog", verbosity=0)  # prices as shipped: nothing changes
+    assert SemanticCacheEntry.objects.filter(model=model).exists()
+
+    AIModel.objects.filter(pk=model.pk).update(output_cost_per_mtok=Decimal("9.99"))
+    call_command("seed_catalog", verbosity=0)  # back to the shipped prices
+
+    assert not SemanticCacheEntry.objects.filter(model=model).exists()
     assert lookup(key(org.pk, "Explain recursion")).result == CacheResult.MISS
 
 
