@@ -259,7 +259,9 @@ SHADOW_AUDIT_JUDGE_MODEL = env_str("SHADOW_AUDIT_JUDGE_MODEL", "sim/judge")
 LEARNING_WINDOW_DAYS = env_int("LEARNING_WINDOW_DAYS", 14, minimum=1)
 
 # Semantic cache (routing/cache/): exact then pgvector lookups per organisation and scope.
-SEMANTIC_CACHE_ENABLED = env_bool("SEMANTIC_CACHE_ENABLED", True)
+# Opt-in: a cached answer changes what a caller gets, and every miss costs the request a
+# lookup and a store (docs/benchmarks.md), so an operator turns it on.
+SEMANTIC_CACHE_ENABLED = env_bool("SEMANTIC_CACHE_ENABLED", False)
 SEMANTIC_CACHE_THRESHOLD = env_float("SEMANTIC_CACHE_THRESHOLD", 0.92, minimum=0.5)
 SEMANTIC_CACHE_GUARDS = env_bool("SEMANTIC_CACHE_GUARDS", True)
 SEMANTIC_CACHE_TTL_SECONDS = env_int("SEMANTIC_CACHE_TTL_SECONDS", 7 * 86400, minimum=60)

@@ -37,3 +37,5 @@ if not env_str("SWITCHBOARD_TEST_METRICS_DIR", ""):
 PROMETHEUS_MULTIPROC_DIR = os.environ["SWITCHBOARD_TEST_METRICS_DIR"]
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = PROMETHEUS_MULTIPROC_DIR
 Path(PROMETHEUS_MULTIPROC_DIR).mkdir(parents=True, exist_ok=True)
+# The answer cache is opt-in (off by default); tests exercise it, per organisation.
+SEMANTIC_CACHE_ENABLED = True
