@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import calendar
 from datetime import UTC, datetime
+from decimal import Decimal
 
 from django.core.exceptions import ImproperlyConfigured
 from django.db import transaction
@@ -81,23 +82,43 @@ def subscription_start(
     return subscription
 
 
+def period_key_used(*, org: Organization, key: str) -> bool:
+    return CreditLedger.objects.for_org(org).filter(period_key=key).exists()
+
+
+def ledger_once(
+    *,
+    org: Organization,
+    key: str,
+    kind: LedgerKind,
+    credits: Decimal,
+    note: str,
+    user: User | None = None,
+) -> bool:
+    """Write one ledger row keyed by `key`, unless the organisation already has it; True if
+    now. The unique (organization, period_key) index backs the check."""
+    with transaction.atomic():
+        if period_key_used(org=org, key=key):
+            return False
+        CreditLedger.objects.create(
+            organization=org, user=user, kind=kind, credits=credits, note=note[:200], period_key=key
+        )
+    return True
+
+
 def period_grant(
     *, subscription: Subscription, key: str, user: User | None = None, note: str = ""
 ) -> bool:
     """Grant the subscription's plan credits for one period, once per `key`; True if now."""
-    org, plan = subscription.organization, subscription.plan
-    with transaction.atomic():
-        if CreditLedger.objects.for_org(org).filter(period_key=key).exists():
-            return False
-        CreditLedger.objects.create(
-            organization=org,
-            user=user,
-            kind=LedgerKind.GRANT,
-            credits=plan.monthly_credits,
-            note=(note or f"{plan.name} plan credits")[:200],
-            period_key=key,
-        )
-    return True
+    plan = subscription.plan
+    return ledger_once(
+        org=subscription.organization,
+        key=key,
+        kind=LedgerKind.GRANT,
+        credits=plan.monthly_credits,
+        note=note or f"{plan.name} plan credits",
+        user=user,
+    )
 
 
 def period_close(*, subscription: Subscription) -> str:
@@ -110,16 +131,13 @@ def period_close(*, subscription: Subscription) -> str:
     if plan.credits_roll_over:
         return f"{left:,.2f} unused credits rolled over"
     ended = subscription.current_period_end
-    key = f"expiry:{subscription.pk}:{ended:%Y-%m-%dT%H:%M}"
-    with transaction.atomic():
-        if not CreditLedger.objects.for_org(org).filter(period_key=key).exists():
-            CreditLedger.objects.create(
-                organization=org,
-                kind=LedgerKind.EXPIRY,
-                credits=-left,
-                note=f"Unused credits of the period ending {ended:%Y-%m-%d} expired",
-                period_key=key,
-            )
+    ledger_once(
+        org=org,
+        key=f"expiry:{subscription.pk}:{ended:%Y-%m-%dT%H:%M}",
+        kind=LedgerKind.EXPIRY,
+        credits=-left,
+        note=f"Unused credits of the period ending {ended:%Y-%m-%d} expired",
+    )
     return f"{left:,.2f} unused credits expired"
 
 

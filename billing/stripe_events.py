@@ -20,14 +20,20 @@ from django.db import transaction
 from accounts.models import Organization
 from billing.models import (
     LIVE_SUBSCRIPTION_STATUSES,
-    CreditLedger,
     LedgerKind,
     Plan,
     StripeEvent,
     Subscription,
     SubscriptionStatus,
 )
-from billing.periods import month_after, period_close, period_grant, subscription_end
+from billing.periods import (
+    ledger_once,
+    month_after,
+    period_close,
+    period_grant,
+    period_key_used,
+    subscription_end,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -185,12 +191,9 @@ def _subscription(ref: StripeRef, at: datetime) -> Subscription | None:
             "Stripe subscription %s names no organisation and plan of ours", ref.subscription_id
         )
         return None
-    live = (
-        Subscription.objects.for_org(org)
-        .select_for_update()
-        .filter(status__in=LIVE_SUBSCRIPTION_STATUSES)
+    Subscription.objects.for_org(org).filter(status__in=LIVE_SUBSCRIPTION_STATUSES).update(
+        status=SubscriptionStatus.CANCELED
     )
-    live.update(status=SubscriptionStatus.CANCELED)
     start, end = ref.period or (at, month_after(at))
     return Subscription.objects.create(
         organization=org,
@@ -215,7 +218,7 @@ def _grant_first_period(subscription: Subscription) -> None:
 def _grant_next_period(subscription: Subscription, *, start: datetime) -> None:
     """A renewal paid: the old period's credits expire or roll over, the new one's arrive."""
     key = f"stripe:{subscription.stripe_subscription_id}:{start:%Y-%m-%dT%H:%M}"
-    if CreditLedger.objects.for_org(subscription.organization).filter(period_key=key).exists():
+    if period_key_used(org=subscription.organization, key=key):
         return
     carried = period_close(subscription=subscription)
     note = f"{subscription.plan.name} plan credits from {start:%Y-%m-%d}"
@@ -234,15 +237,13 @@ def _plan_change(subscription: Subscription, plan: Plan) -> None:
         f"stripe:{subscription.stripe_subscription_id}:{plan.slug}:"
         f"{subscription.current_period_start:%Y-%m-%dT%H:%M}"
     )
-    org = subscription.organization
-    if not CreditLedger.objects.for_org(org).filter(period_key=key).exists():
-        CreditLedger.objects.create(
-            organization=org,
-            kind=LedgerKind.GRANT,
-            credits=top_up,
-            note=f"Upgrade to {plan.name}",
-            period_key=key,
-        )
+    ledger_once(
+        org=subscription.organization,
+        key=key,
+        kind=LedgerKind.GRANT,
+        credits=top_up,
+        note=f"Upgrade to {plan.name}",
+    )
 
 
 def _is_newer(subscription: Subscription, at: datetime) -> bool:
