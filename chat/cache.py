@@ -239,13 +239,21 @@ async def _bill(
     return UsageEvent(answer.input_tokens, answer.output_tokens, credits, False)
 
 
+# The stores under way: a task is kept here until it ends (the loop holds only weak
+# references to tasks), and `cache_stores_drain` waits for them (tests, shutdown).
+_STORING: set[asyncio.Task[None]] = set()
+
+
 class CacheFeed:
-    """Watches a provider's answer go by and keeps it once it completed (stop, not cut)."""
+    """Watches a provider's answer go by and, once it completed (stop, not cut), keeps it
+    after the answer is delivered: `keep` only schedules the store, so the request never
+    waits for its embedding's INSERT, and it schedules it once at most."""
 
     def __init__(self, prepared: PreparedChat) -> None:
         self.prepared = prepared
         self.text: list[str] = []
         self.usage: UsageEvent | None = None
+        self.storing: asyncio.Task[None] | None = None
 
     def see(self, event: ChatEvent) -> None:
         if isinstance(event, DeltaEvent):
@@ -253,25 +261,43 @@ class CacheFeed:
         elif isinstance(event, UsageEvent):
             self.usage = event
 
-    async def keep(self, done: DoneEvent) -> None:
+    def keep(self, done: DoneEvent) -> asyncio.Task[None] | None:
+        """Schedule the store of a completed answer; None when there is nothing to keep
+        or it was already scheduled."""
         key, usage = self.prepared.cache_key, self.usage
-        if key is None or usage is None or usage.incomplete or done.finish_reason != "stop":
-            return
+        if self.storing is not None or key is None or usage is None:
+            return None
+        if usage.incomplete or done.finish_reason != "stop" or not self.text:
+            return None
         model = next((t for t in self.prepared.targets if t.slug == done.model), None)
-        if model is None or not self.text:
-            return
-        try:
-            await cache_store(
-                key=key,
-                response="".join(self.text),
-                model_id=model.model_id,
-                input_tokens=usage.input_tokens,
-                output_tokens=usage.output_tokens,
-                run=hot_run,
-                run_rows=hot_rows,
-            )
-        except Exception:  # the answer was delivered and billed: a failed store loses nothing
-            logger.exception("semantic cache store failed")
+        if model is None:
+            return None
+        store = _store(key, "".join(self.text), model.model_id, usage)
+        self.storing = asyncio.ensure_future(store)
+        _STORING.add(self.storing)
+        self.storing.add_done_callback(_STORING.discard)
+        return self.storing
+
+
+async def _store(key: CacheKey, response: str, model_id: int, usage: UsageEvent) -> None:
+    try:
+        await cache_store(
+            key=key,
+            response=response,
+            model_id=model_id,
+            input_tokens=usage.input_tokens,
+            output_tokens=usage.output_tokens,
+            run=hot_run,
+            run_rows=hot_rows,
+        )
+    except Exception:  # the answer was delivered and billed: a failed store loses nothing
+        logger.exception("semantic cache store failed")
+
+
+async def cache_stores_drain() -> None:
+    """Wait for the stores this process has under way."""
+    while _STORING:
+        await asyncio.gather(*list(_STORING), return_exceptions=True)
 
 
 def cache_header(lookup: CacheLookup) -> dict[str, str]:

@@ -250,7 +250,7 @@ async def chat_stream(prepared: PreparedChat) -> AsyncGenerator[ChatEvent, None]
             feed.see(event)
             if isinstance(event, DoneEvent):
                 outcome = "ok"
-                await feed.keep(event)  # before the end event, which a client may close on
+                feed.keep(event)  # scheduled, not awaited: stored after the answer is out
             yield event
     finally:
         chat_counted(outcome, prepared.outcome.task_type)

@@ -55,6 +55,7 @@ urlpatterns = [
     path("billing/stripe/webhook", billing_views.stripe_webhook, name="stripe-webhook"),
     path("app/finops/", include((usage_urls.finops_patterns, "finops"))),
     path("app/", include("accounts.urls")),
+    path("app/org/", include("routing.urls")),
     path("chat/", include("chat.urls")),
     path("usage/", include("usage.urls")),
     path("staff/", include("adminpanel.urls")),

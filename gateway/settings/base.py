@@ -264,6 +264,9 @@ LEARNING_WINDOW_DAYS = env_int("LEARNING_WINDOW_DAYS", 14, minimum=1)
 SEMANTIC_CACHE_ENABLED = env_bool("SEMANTIC_CACHE_ENABLED", False)
 SEMANTIC_CACHE_THRESHOLD = env_float("SEMANTIC_CACHE_THRESHOLD", 0.92, minimum=0.5)
 SEMANTIC_CACHE_GUARDS = env_bool("SEMANTIC_CACHE_GUARDS", True)
+# Serve candidates under the threshold (down to the verifier's floor) where the second-stage
+# verifier agrees: off by default, see docs/benchmarks.md (false hits on held-out pairs).
+SEMANTIC_CACHE_VERIFIER = env_bool("SEMANTIC_CACHE_VERIFIER", False)
 SEMANTIC_CACHE_TTL_SECONDS = env_int("SEMANTIC_CACHE_TTL_SECONDS", 7 * 86400, minimum=60)
 SEMANTIC_CACHE_MAX_ENTRIES = env_int("SEMANTIC_CACHE_MAX_ENTRIES", 100_000, minimum=10)
 # Later turns of a conversation are cached only when this is on (their scope holds the turns).

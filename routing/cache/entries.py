@@ -15,8 +15,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from psycopg.types.json import Jsonb
 
-from accounts.models import Organization
+from accounts.models import Organization, User
 from accounts.redis import redis_sync
+from accounts.services import audit_log_record, membership_require_manager
 from accounts.sql import Sql
 from routing.cache.guards import GuardFeatures
 from routing.cache.keys import count_key, exact_key
@@ -187,6 +188,25 @@ def cache_policy_set(*, org: Organization, enabled: bool) -> CachePolicy:
         )
     if not enabled:
         cache_clear(org=org)
+    return policy
+
+
+def cache_policy_set_by_member(*, org: Organization, actor: User, enabled: bool) -> CachePolicy:
+    """An owner or admin turns their organisation's answer cache on or off (PermissionDenied
+    for anyone else); a change is written to the audit log, a repeat of the same choice is
+    not."""
+    membership_require_manager(org=org, user=actor)
+    before = cache_enabled_for(org=org)
+    policy = cache_policy_set(org=org, enabled=enabled)
+    if before != enabled:
+        audit_log_record(
+            actor=actor,
+            org=org,
+            action="cache_policy.enable" if enabled else "cache_policy.disable",
+            target=f"answer cache of {org.slug}",
+            before={"enabled": before},
+            after={"enabled": enabled},
+        )
     return policy
 
 

@@ -69,6 +69,8 @@ for _group, (_one, _other) in {
               {"slower", "slowest", "slow"}),
     "good": ({"best", "better", "pros", "advantages", "benefits", "good"},
              {"worst", "worse", "cons", "disadvantages", "drawbacks", "bad", "risks"}),
+    "ease": ({"easy", "easier", "easiest", "simple", "simpler", "simplest"},
+             {"hard", "harder", "hardest", "difficult", "tough", "toughest"}),
     "cost": ({"cheaper", "cheapest", "cheap"}, {"expensive", "pricier", "costlier"}),
     "codec": ({"encode", "encrypt", "compress", "serialize", "zip", "encoding", "encryption"},
               {"decode", "decrypt", "decompress", "deserialize", "unzip", "decoding",
@@ -111,6 +113,14 @@ _STOP = {
 }  # fmt: skip
 _TOKEN = re.compile(r"[$€£]?\d+(?:[.,]\d+)*(?:st|nd|rd|th)?|[°]?[\w+#'-]+|%", re.UNICODE)
 _NUMBER = re.compile(r"[$€£]?(\d+(?:[.,]\d+)*)(st|nd|rd|th)?$")
+# Words that carry no topic: left out of the content stems the verifier compares.
+_FUNCTION = _STOP | {
+    "am", "be", "been", "being", "was", "were", "did", "has", "have", "had", "this", "that",
+    "these", "those", "there", "any", "some", "way", "ways", "best", "get", "make", "if",
+    "its", "at", "by", "about", "or", "from", "as", "so", "we", "they", "our", "their",
+    "up", "out", "im", "ive", "id", "possible", "ok", "really", "just", "also", "into",
+}  # fmt: skip
+_SUFFIXES = ("ing", "ed", "es", "s", "ly", "er")
 _CAPITAL = re.compile(r"(?<![.!?]\s)(?<!^)\b[A-Z][\w-]*|\b[A-Z]{2,}\b")
 
 
@@ -121,16 +131,17 @@ class GuardFeatures:
     numbers: frozenset[str]
     entities: frozenset[str]
     words: frozenset[str]
-    negated: bool
+    negated: int  # how many negations: "not ... without" is not "not ..."
     poles: frozenset[str]
     languages: frozenset[str]
     formats: frozenset[str]
     order: tuple[str, ...]  # content words in order, when the prompt compares
+    stems: frozenset[str] = frozenset()  # content words, stemmed: what the verifier overlaps
 
     def as_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             name: sorted(getattr(self, name))
-            for name in ("numbers", "entities", "words", "poles", "languages", "formats")
+            for name in ("numbers", "entities", "words", "poles", "languages", "formats", "stems")
         }
         return data | {"negated": self.negated, "order": list(self.order)}
 
@@ -138,18 +149,23 @@ class GuardFeatures:
     def of_json(cls, data: dict[str, Any]) -> GuardFeatures:
         sets = {
             name: frozenset(data.get(name, ()))
-            for name in ("numbers", "entities", "words", "poles", "languages", "formats")
+            for name in ("numbers", "entities", "words", "poles", "languages", "formats", "stems")
         }
-        return cls(**sets, negated=bool(data.get("negated")), order=tuple(data.get("order", ())))
+        negated = int(data.get("negated") or 0)
+        return cls(**sets, negated=negated, order=tuple(data.get("order", ())))
 
 
 def guard_features(prompt: str) -> GuardFeatures:
     """The guards' view of one prompt."""
     folded = cache_text(prompt)
-    tokens = [t.strip("'-") for t in _TOKEN.findall(folded)]
-    tokens = [t.replace("'", "") for t in tokens if t]
+    raw = [t.strip("'-") for t in _TOKEN.findall(folded)]
+    negations = sum(1 for t in raw if t in _NEGATIONS or t.endswith("n't"))
+    tokens = [t.replace("'", "") for t in raw if t]
     numbers = _numbers(tokens)
-    capitals = {m.group(0).casefold() for m in _CAPITAL.finditer(prompt.strip())}
+    capitals = {
+        m.group(0).casefold().replace("'", "").replace("\u2019", "")
+        for m in _CAPITAL.finditer(prompt.strip())
+    }
     # Language and format names are compared by their own guards, whatever their case.
     entities = capitals - _STOP - _LANGUAGES - _FORMATS
     words = set(tokens)
@@ -159,11 +175,12 @@ def guard_features(prompt: str) -> GuardFeatures:
         numbers=_hashed(numbers),
         entities=_hashed(entities),
         words=_hashed(words),
-        negated=bool(words & _NEGATIONS) or "n't" in folded,
+        negated=negations,
         poles=_hashed(f"{g}:{p}" for g, p in (_POLES[w] for w in words if w in _POLES)),
         languages=_hashed(words & _LANGUAGES),
         formats=_hashed(_singular(w) for w in words & _FORMATS),
         order=tuple(_hash(t) for t in order),
+        stems=_hashed(_stem(t) for t in words - _FUNCTION if not _NUMBER.match(t)),
     )
 
 
@@ -202,8 +219,18 @@ def _numbers(tokens: list[str]) -> set[str]:
         if match and match.group(2):
             value += "th"  # an ordinal: "the 3rd" is not "3 items"
         following = tokens[i + 1] if i + 1 < len(tokens) else ""
+        if value == "1" and not match and following not in _UNITS:
+            continue  # a determiner ("in one shower", "more than one"), not a count
         found.add(f"{value}{_UNITS.get(following, '')}")
     return found
+
+
+def _stem(word: str) -> str:
+    """A crude suffix strip ("tripping", "trips" -> "tripp", "trip"): enough for overlap."""
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 3:
+            return word[: -len(suffix)]
+    return word
 
 
 def _singular(word: str) -> str:

@@ -30,6 +30,7 @@ from routing.cache.entries import (
 )
 from routing.cache.guards import GuardFeatures, guard_refusal
 from routing.cache.keys import count_key, exact_key
+from routing.cache.verifier import verifier_get
 
 SqlRunner = Callable[[Sql], Awaitable[tuple[Any, ...] | None]]
 SqlRowsRunner = Callable[[Sql], Awaitable[list[tuple[Any, ...]]]]
@@ -72,6 +73,7 @@ class CacheLookup:
 
 
 SKIPPED = CacheLookup(CacheResult.SKIPPED)
+_CLAIM_SECONDS = 30  # a store that died holding its claim lets the next one try after this
 
 
 async def cache_lookup(
@@ -81,11 +83,14 @@ async def cache_lookup(
     usable: Callable[[int], bool],
     threshold: float | None = None,
     guards: bool | None = None,
+    verifier: bool | None = None,
 ) -> CacheLookup:
     """Exact, then semantic. `usable(model_id)` says whether an entry's model may answer
-    this request now (active in the catalog and allowed by the plan)."""
+    this request now (active in the catalog and allowed by the plan). A candidate under
+    the threshold is served only where the verifier is on and agrees (verifier.py)."""
     threshold = settings.SEMANTIC_CACHE_THRESHOLD if threshold is None else threshold
     guards = settings.SEMANTIC_CACHE_GUARDS if guards is None else guards
+    verifier = settings.SEMANTIC_CACHE_VERIFIER if verifier is None else verifier
     raw, count = await redis_async().mget([key.exact, count_key(key.org_id)])
     exact = CachedAnswer.of_json(str(raw)) if raw else None
     if exact is not None and usable(exact.model_id):
@@ -100,11 +105,16 @@ async def cache_lookup(
     if found is None:
         return CacheLookup(CacheResult.MISS)
     answer, features = found
-    if answer.similarity < threshold or not usable(answer.model_id):
+    below = answer.similarity < threshold
+    if below and not (verifier and answer.similarity >= verifier_get().floor):
+        return CacheLookup(CacheResult.MISS, similarity=answer.similarity)
+    if not usable(answer.model_id):
         return CacheLookup(CacheResult.MISS, similarity=answer.similarity)
     refusal = guard_refusal(key.features, features) if guards else None
     if refusal is not None:
         return CacheLookup(CacheResult.GUARDED, similarity=answer.similarity, guard=refusal)
+    if below and not verifier_get().agrees(answer.similarity, key.features, features):
+        return CacheLookup(CacheResult.MISS, similarity=answer.similarity, guard="verifier")
     return CacheLookup(CacheResult.HIT_SEMANTIC, answer, similarity=answer.similarity)
 
 
@@ -117,9 +127,33 @@ async def cache_store(
     output_tokens: int,
     run: SqlRunner,
     run_rows: SqlRowsRunner,
+) -> int | None:
+    """Keep an answer for its organisation and scope; returns the entry's id, or None when
+    the prompt is already kept or being kept (two requests that missed at once store it
+    once). Past the organisation's cap the oldest entries are evicted (see entries._EVICT)."""
+    client = redis_async()
+    claim = f"{key.exact}:storing"
+    async with client.pipeline(transaction=False) as pipe:
+        pipe.set(claim, "1", nx=True, ex=_CLAIM_SECONDS)
+        pipe.exists(key.exact)
+        claimed, kept = await pipe.execute()
+    if not claimed or kept:
+        return None
+    try:
+        return await _insert(key, response, model_id, input_tokens, output_tokens, run, run_rows)
+    finally:
+        await client.delete(claim)
+
+
+async def _insert(
+    key: CacheKey,
+    response: str,
+    model_id: int,
+    input_tokens: int,
+    output_tokens: int,
+    run: SqlRunner,
+    run_rows: SqlRowsRunner,
 ) -> int:
-    """Keep an answer for its organisation and scope; returns the entry's id. Past the
-    organisation's cap the oldest entries are evicted (see entries._EVICT)."""
     ttl = int(settings.SEMANTIC_CACHE_TTL_SECONDS)
     row = await run(
         entry_insert_sql(

@@ -5,6 +5,7 @@ PostgreSQL (pgvector) and Valkey. A second ask is answered from the cache, bille
 from __future__ import annotations
 
 import json
+import time
 from decimal import Decimal
 from typing import Any
 
@@ -12,7 +13,9 @@ import httpx
 import pytest
 from django.utils import timezone
 
+from accounts.models import Organization
 from billing.models import CreditLedger, LedgerKind
+from chat.cache import cache_stores_drain
 from routing.models import AIModel, PromptCheck, SemanticCacheEntry
 from routing.services import aimodel_set_active
 from tests.accounts.factories import UserFactory
@@ -32,7 +35,25 @@ def cached(live: Live) -> Live:
     return live
 
 
+def entries_at_least(org: Organization, count: int) -> None:
+    """Wait for the store a miss scheduled after its answer went out (off the request)."""
+    deadline = time.monotonic() + 10
+    while SemanticCacheEntry.objects.for_org(org).count() < count:
+        assert time.monotonic() < deadline, f"fewer than {count} entries stored"
+        time.sleep(0.02)
+
+
 def ask(live: Live, prompt: str, *, tenant: Tenant | None = None, **headers: str) -> httpx.Response:
+    """One /v1 call; after a miss, waits until its answer is stored (it is, off the request)."""
+    org = (tenant or live.tenant).org
+    before = SemanticCacheEntry.objects.for_org(org).count()
+    response = _post(live, prompt, tenant=tenant, **headers)
+    if response.headers["X-Switchboard-Cache"] in {"miss", "guarded"}:
+        entries_at_least(org, before + 1)
+    return response
+
+
+def _post(live: Live, prompt: str, *, tenant: Tenant | None, **headers: str) -> httpx.Response:
     secret = (tenant or live.tenant).secret
     body = {"model": "auto", "messages": [{"role": "user", "content": prompt}]}
     response = httpx.post(
@@ -200,6 +221,7 @@ def test_a_cached_streamed_answer_arrives_in_the_same_sse_shape(cached: Live) ->
             return response.headers["X-Switchboard-Cache"], sse_data(response)
 
     fresh_result, fresh = stream()
+    entries_at_least(cached.tenant.org, 1)
     hit_result, hit = stream()
 
     assert (fresh_result, hit_result) == ("miss", "hit_exact")
@@ -223,7 +245,9 @@ def test_the_chat_api_marks_a_cached_answer_and_asks_fresh_on_request(cached: Li
         assert response.status_code == 200, response.text
         return dict(response.json())
 
-    first, second, fresh = chat(), chat(), chat(cache=False)
+    first = chat()
+    entries_at_least(cached.tenant.org, 1)
+    second, fresh = chat(), chat(cache=False)
 
     assert (first["done"]["cached"], second["done"]["cached"], fresh["done"]["cached"]) == (
         False,
@@ -261,6 +285,7 @@ def test_the_chat_page_socket_shows_a_cached_answer_and_asks_fresh(cached: Live)
 
     async def scenario() -> None:
         await ask_page(owner)
+        await cache_stores_drain()  # the first answer is stored after it was delivered
         await ask_page(member)  # a colleague in the same organisation: served from the cache
         await ask_page(member, fresh=True)
         await ask_page(outsider)  # another organisation: never

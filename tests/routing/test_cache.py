@@ -54,7 +54,7 @@ def key(org_id: int, prompt: str, *, like: str | None = None, scope: str = SCOPE
 
 
 def store(k: CacheKey, model: AIModel, response: str = "Use s[::-1].") -> int:
-    return async_to_sync(cache_store)(
+    entry_id = async_to_sync(cache_store)(
         key=k,
         response=response,
         model_id=model.pk,
@@ -63,6 +63,8 @@ def store(k: CacheKey, model: AIModel, response: str = "Use s[::-1].") -> int:
         run=_run,
         run_rows=_rows,
     )
+    assert entry_id is not None
+    return entry_id
 
 
 def lookup(k: CacheKey, **options: Any) -> CacheLookup:
@@ -288,3 +290,49 @@ def test_a_staff_purge_drops_the_exact_keys_too() -> None:
 
     assert lookup(key(a.pk, "Explain recursion")).result == CacheResult.MISS
     assert lookup(key(b.pk, "Explain recursion")).result == CacheResult.HIT_EXACT
+
+
+def test_the_verifier_serves_a_paraphrase_under_the_threshold_only_when_on() -> None:
+    org, model = OrganizationFactory(), AIModelFactory()
+    store(key(org.pk, "Why is my sourdough bread so dense?"), model)
+    asked = key(org.pk, "What makes my sourdough loaf dense?")  # cosine 0.80 with wordllama
+
+    off = lookup(asked, verifier=False)
+    on = lookup(asked, verifier=True)
+
+    assert off.result == CacheResult.MISS and off.similarity is not None
+    assert 0.6 <= off.similarity < 0.92
+    assert on.result == CacheResult.HIT_SEMANTIC and on.answer is not None
+
+
+def test_the_verifier_refuses_a_different_question_over_its_floor() -> None:
+    org, model = OrganizationFactory(), AIModelFactory()
+    store(key(org.pk, "How do I get rid of mold in my bathroom?"), model)
+
+    found = lookup(key(org.pk, "How do I paint my bathroom?"), verifier=True)
+
+    assert found.similarity is not None and found.similarity >= 0.6  # asked about, refused
+    assert (found.result, found.guard, found.answer) == (CacheResult.MISS, "verifier", None)
+
+
+@pytest.mark.parametrize(
+    ("cached", "asked", "reason"),
+    [
+        ("Why isn't my oven heating with the door shut?", "Why isn't my oven heating without the door shut?", "negation"),
+        ("Fix a slow laptop the easiest way", "Fix a slow laptop the hardest way", "direction"),
+    ],
+)  # fmt: skip
+def test_a_second_negation_and_an_ease_flip_are_refused(
+    cached: str, asked: str, reason: str
+) -> None:
+    assert guard_refusal(guard_features(asked), guard_features(cached)) == reason
+
+
+def test_one_as_a_determiner_is_not_a_number() -> None:
+    cached, asked = (
+        "How do I fix low water pressure in my shower?",
+        "How do I fix low pressure in one shower?",
+    )
+
+    assert guard_refusal(guard_features(asked), guard_features(cached)) is None
+    assert guard_refusal(guard_features("Give me 3 tips"), guard_features("Give me one tip"))
