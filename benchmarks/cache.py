@@ -90,6 +90,11 @@ NOTES = """### Reading these figures
   content swap ("clean" / "season a cast iron pan") at 0.9, and overlap of content words
   cannot see it either; (3) 25 tuning paraphrases are too few to fit a cutoff that holds.
   So the verifier ships off and the threshold stays 0.92: the data gives no better default.
+- Relaxing the numbers and entities guards to refuse only swaps (a value on both sides that
+  differs), so that an added detail passes, was measured on the tuning half only: it serves
+  80% of its paraphrases with the verifier (68% strict) and still no different question,
+  but 7.7% of its generated near misses (0% strict), mostly an answer language the language
+  guard does not list, which only the entities guard caught. The guards stay strict.
 - Without guards a fixed threshold is unsafe at any value tried: negation and number swaps
   score 0.95-1.0 (48% of generated near misses are served at 0.92).
 - wordllama 0.4.0.post1's wheel ships one weight file (`l2_supercat_256.safetensors`);

@@ -47,7 +47,11 @@ def probe_parse(line: str) -> tuple[Any, str, str]:
 
 
 def cache_probe(
-    lines: Iterable[str], *, threshold: float | None = None, guards: bool | None = None
+    lines: Iterable[str],
+    *,
+    threshold: float | None = None,
+    guards: bool | None = None,
+    verifier: bool | None = None,
 ) -> Iterator[dict[str, Any]]:
     """One result per non-empty line: {"id", "hit", "similarity", "guard"}, or {"id",
     "error"} for a line that cannot be read. Leaves nothing behind."""
@@ -67,7 +71,8 @@ def cache_probe(
             except ProbeLineError as error:
                 yield {"id": error.pair_id or f"line-{number}", "error": str(error)}
                 continue
-            result = async_to_sync(_probe)(org, model.pk, a, b, embedder, threshold, guards)
+            options = {"threshold": threshold, "guards": guards, "verifier": verifier}
+            result = async_to_sync(_probe)(org, model.pk, a, b, embedder, options)
             cache_clear(org=org)  # each pair on its own: a earlier pair never answers
             yield {"id": pair_id, **result}
     finally:
@@ -81,8 +86,7 @@ async def _probe(
     a: str,
     b: str,
     embedder: Embedder,
-    threshold: float | None,
-    guards: bool | None,
+    options: dict[str, Any],
 ) -> dict[str, Any]:
     try:
         stored = await _key(org, a, embedder)
@@ -99,8 +103,7 @@ async def _probe(
             key=await _key(org, b, embedder),
             run=_run,
             usable=lambda _: True,
-            threshold=threshold,
-            guards=guards,
+            **options,
         )
     finally:
         await redis_async_close()

@@ -336,3 +336,25 @@ def test_one_as_a_determiner_is_not_a_number() -> None:
 
     assert guard_refusal(guard_features(asked), guard_features(cached)) is None
     assert guard_refusal(guard_features("Give me 3 tips"), guard_features("Give me one tip"))
+
+
+@pytest.mark.parametrize(("verifier", "hit"), [("on", True), ("off", False)])
+def test_cache_probe_measures_the_verifier_when_asked(verifier: str, hit: bool) -> None:
+    AIModelFactory()
+    pairs = [
+        {"id": "p", "a": "Why is my sourdough bread so dense?", "b": "What makes my sourdough loaf dense?"},
+        {"id": "n", "a": "How do I get rid of mold in my bathroom?", "b": "How do I paint my bathroom?"},
+    ]  # fmt: skip
+    out = StringIO()
+
+    call_command(
+        "cache_probe",
+        "--verifier",
+        verifier,
+        stdin=StringIO("\n".join(json.dumps(p) for p in pairs)),
+        stdout=out,
+    )
+
+    paraphrase, other = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert paraphrase["hit"] is hit and other["hit"] is False
+    assert other["guard"] == ("verifier" if verifier == "on" else None)
