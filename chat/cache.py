@@ -240,7 +240,8 @@ async def _bill(
 
 
 # The stores under way: a task is kept here until it ends (the loop holds only weak
-# references to tasks), and `cache_stores_drain` waits for them (tests, shutdown).
+# references to tasks), and `cache_stores_drain` waits for them. A store still under way
+# when the process stops is lost: the next miss of that prompt stores it.
 _STORING: set[asyncio.Task[None]] = set()
 
 

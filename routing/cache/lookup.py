@@ -130,7 +130,9 @@ async def cache_store(
 ) -> int | None:
     """Keep an answer for its organisation and scope; returns the entry's id, or None when
     the prompt is already kept or being kept (two requests that missed at once store it
-    once). Past the organisation's cap the oldest entries are evicted (see entries._EVICT)."""
+    once; an exact key whose model this asker may not use also stops it, which costs a
+    later hit, never a wrong one). Past the organisation's cap the oldest entries are
+    evicted (see entries._EVICT)."""
     client = redis_async()
     claim = f"{key.exact}:storing"
     async with client.pipeline(transaction=False) as pipe:
