@@ -39,6 +39,7 @@ from routing.errors import InvalidRequest
 from routing.judging import EXACT_TASKS, Judgement, exact_check, judge_prompt, judge_reply_parse
 from routing.learning import verdict_of
 from routing.models import AIModel, AuditVerdict, ShadowAudit
+from routing.policy import EXPLORATION_AUDIT_RATE
 from routing.precheck.classifier import estimate_tokens
 from routing.types import ModelInfo
 from usage.models import ModelCall
@@ -54,6 +55,14 @@ def audit_sampled(*, target: ModelInfo, rate: Decimal, benchmark_output_price: D
     if rate <= 0 or target.output_cost_per_mtok >= benchmark_output_price:
         return False
     return random.random() < float(rate)  # noqa: S311 - sampling, not security
+
+
+def audit_rate_for(*, plan_rate: Decimal, exploring: bool) -> Decimal:
+    """The share of answers to audit: an exploration answer is there to be learned from, so at
+    least EXPLORATION_AUDIT_RATE, unless the organisation's answers are not audited at all."""
+    if plan_rate <= 0 or not exploring:
+        return plan_rate
+    return max(plan_rate, EXPLORATION_AUDIT_RATE)
 
 
 def audit_enqueue(*, org_id: int, call_id: int, complexity: str) -> None:

@@ -15,10 +15,11 @@ from accounts.sql import sql_run
 from billing.errors import InsufficientCredits
 from billing.ledger import credit_balance_sql
 from billing.models import CreditLedger, Plan
-from chat.audits import audit_sampled, better_answer_deliver, shadow_audit_run
+from chat.audits import audit_rate_for, audit_sampled, better_answer_deliver, shadow_audit_run
 from chat.models import Message, MessageRole
 from chat.tasks import shadow_audit_run_task
 from routing.models import AIModel, ModelProvider, ShadowAudit
+from routing.policy import EXPLORATION_AUDIT_RATE
 from routing.types import ModelInfo
 from simulator.quality import answer_text
 from tests.chat.factories import ConversationFactory, MessageFactory
@@ -186,6 +187,15 @@ def test_sampling_takes_economy_answers_at_the_rate_and_never_the_benchmark_tier
         for _ in range(4000)
     )
     assert 120 < drawn < 290  # 5% of 4000 is 200
+
+
+def test_an_exploration_answer_is_audited_more_often_unless_audits_are_off() -> None:
+    plan = Decimal("0.05")
+
+    assert audit_rate_for(plan_rate=plan, exploring=False) == plan
+    assert audit_rate_for(plan_rate=plan, exploring=True) == EXPLORATION_AUDIT_RATE
+    assert audit_rate_for(plan_rate=Decimal("0.8"), exploring=True) == Decimal("0.8")
+    assert audit_rate_for(plan_rate=Decimal(0), exploring=True) == 0
 
 
 def test_the_celery_task_audits_once_and_reports_the_same_verdict_twice(
