@@ -21,7 +21,7 @@ from dataclasses import dataclass, replace
 from decimal import Decimal
 
 from routing.learning import MIN_SAMPLES, Tally, cell_estimate, wilson
-from routing.policy import EXPLORATION_AUDIT_RATE, estimate_output_tokens
+from routing.policy import EXPLORATION_AUDIT_RATE, QUALITY_MARGIN, estimate_output_tokens
 from routing.preview import route_preview
 from routing.types import (
     Catalog,
@@ -85,6 +85,10 @@ class ReplayReport:
     after: tuple[ModeResult, ...]
     periods: tuple[Period, ...]
     cells: Mapping[CellKey, CellEstimate]
+    # The best a matrix of these cells could do: per (task type, complexity), the cheapest
+    # model whose true share right is within the margin of the reference's. Not reachable by
+    # learning (it knows the truth), it bounds what learning could save at this granularity.
+    oracle: ModeResult | None = None
 
 
 def prompts_classify(texts: Sequence[str], base: PrecheckInputs) -> list[Prompt]:
@@ -193,6 +197,24 @@ class Replayer:
             history.append(Period(number, audits, escalated, auto, explorations, served))
         return history
 
+    def oracle(self, margin: float) -> ModeResult:
+        """Per cell, the cheapest model truly within `margin` of the reference, served there."""
+        by_cell: dict[tuple[str, str], list[Prompt]] = defaultdict(list)
+        for prompt in self.prompts:
+            by_cell[(prompt.task_type, prompt.complexity)].append(prompt)
+        models = sorted(self.catalog.models, key=lambda m: m.raw_cost(1000, 1000))
+        cost, right = Decimal(0), 0
+        for prompts in by_cell.values():
+            share = {
+                m.slug: sum(_right(m.slug, p, self.quality, self.hard) for p in prompts)
+                for m in models
+            }
+            best = share[self.reference]
+            slug = next(s for s, r in share.items() if r >= best - margin * len(prompts))
+            cost += sum(self._cost(slug, p) for p in prompts)
+            right += share[slug]
+        return ModeResult("best matrix (oracle)", cost, right, len(self.prompts))
+
     @staticmethod
     def _rebuild(
         tallies: Mapping[CellKey, Tally], cells: dict[CellKey, CellEstimate]
@@ -232,6 +254,7 @@ def replay_run(
         after=(final, *fixed),
         periods=tuple(history),
         cells=dict(replayer.cells),
+        oracle=replayer.oracle(QUALITY_MARGIN),
     )
 
 

@@ -27,6 +27,7 @@ def replay_markdown(report: ReplayReport) -> str:
         "|---|---|---:|---:|---:|",
         *(_row("before learning", r, premium) for r in report.before),
         *(_row("after learning", r, premium) for r in report.after),
+        *([_row("upper bound", report.oracle, premium)] if report.oracle else []),
         "",
         "| period | audits | explored | escalated | served cost | served quality "
         "| auto cost after | auto quality after |",
