@@ -96,6 +96,8 @@ def test_the_thread_offers_a_better_answer_after_a_poor_audit(
     client: Client, tenant: Tenant, simulator_url: str
 ) -> None:
     ModelProvider.objects.filter(slug="simulator").update(api_base=f"{simulator_url}/v1")
+    task_shaped = {"models": {"sim/frontier": {"quality": {"chat": 1.0}}}}
+    assert httpx.put(f"{simulator_url}/_sim/config", json=task_shaped).status_code == 200
     conversation, call = answer(tenant)
     ShadowAudit.objects.create(
         organization=tenant.org,
@@ -120,6 +122,7 @@ def test_the_thread_offers_a_better_answer_after_a_poor_audit(
     assert "Key point:" in shown.content.decode()
     assert "A clearer, correct answer." not in shown.content.decode()
     assert "A better answer is available." not in shown.content.decode()
+    httpx.put(f"{simulator_url}/_sim/config", json={})
 
 
 def v1_feedback(live: Live, secret: str, **body: object) -> httpx.Response:
