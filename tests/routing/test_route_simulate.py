@@ -145,6 +145,7 @@ def test_replay_escalates_a_model_made_poor_at_math_and_reports_each_mode(
     assert "summarization" not in text.split("| period |")[1]
     assert "| before learning | always premium |" in text
     assert "| after learning | auto |" in text
+    assert "| upper bound | best matrix (oracle) |" in text
     assert figure.read_text().startswith("<svg") and "<polyline" in figure.read_text()
 
 
