@@ -71,12 +71,16 @@ bench-peer: services
 
 DATASETS ?= ../shared/datasets
 
-# The learning loop's replay (docs/benchmarks.md): the demo simulator, then one made poor at maths.
+# The learning loop's replay (docs/benchmarks.md): the demo simulator with each bar, then one made
+# poor at maths.
 bench-replay: seed
 	$(PY) -m benchmarks.replay_prompts $(DATASETS) > .data/replay.jsonl
-	$(PY) manage.py route_simulate --replay --periods 6 < .data/replay.jsonl
-	$(PY) manage.py route_simulate --replay --periods 6 --sim-config docs/figures/replay_poor_math.json \
+	$(PY) manage.py route_simulate --replay --periods 6 --quality-bar relative \
 		--figure docs/figures/replay_convergence.svg < .data/replay.jsonl
+	$(PY) manage.py route_simulate --replay --periods 6 --quality-bar absolute < .data/replay.jsonl
+	$(PY) manage.py route_simulate --replay --periods 6 --quality-bar relative \
+		--sim-config docs/figures/replay_poor_math.json \
+		--figure docs/figures/replay_poor_math.svg < .data/replay.jsonl
 
 stop-services:
 	$(PY) -m gateway.embedded stop

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.utils import timezone
 
 from accounts.sql import sql_together
-from chat.audits import audit_enqueue, audit_sampled
+from chat.audits import audit_enqueue, audit_rate_for, audit_sampled
 from chat.conversations import answer_store_sql
 from chat.db import db_step, hot_run, hot_transaction
 from chat.events import ChatEvent, DeltaEvent, DoneEvent, ErrorEvent, UsageEvent
@@ -406,10 +406,13 @@ class ProviderAttempt:
 
     def _audit_maybe(self) -> None:
         """Sample the billed answer for a shadow audit; only a sampled one leaves the process."""
+        decision = self.prepared.decision
+        rate = audit_rate_for(
+            plan_rate=self.prepared.entitlement.audit_rate,
+            exploring=decision.exploring and self.target.slug == decision.model,
+        )
         if audit_sampled(
-            target=self.target,
-            rate=self.prepared.entitlement.audit_rate,
-            benchmark_output_price=self.prepared.benchmark_prices[1],
+            target=self.target, rate=rate, benchmark_output_price=self.prepared.benchmark_prices[1]
         ):
             audit_enqueue(
                 org_id=self.org_id,

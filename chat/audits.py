@@ -16,6 +16,7 @@ from datetime import datetime
 from decimal import Decimal
 
 from django.conf import settings
+from django.db import IntegrityError, transaction
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -23,7 +24,7 @@ from accounts.models import Organization, User
 from accounts.tenancy import get_for_org
 from billing.errors import InsufficientCredits
 from billing.selectors import credit_balance, subscription_get_live
-from chat.errors import PLAN_REQUEST_URL
+from chat.errors import PLAN_REQUEST_URL, BetterAnswerUnavailable, DuplicateRequest
 from chat.models import Message, MessageRole
 from chat.providers.base import (
     ChatMessage,
@@ -39,6 +40,7 @@ from routing.errors import InvalidRequest
 from routing.judging import EXACT_TASKS, Judgement, exact_check, judge_prompt, judge_reply_parse
 from routing.learning import verdict_of
 from routing.models import AIModel, AuditVerdict, ShadowAudit
+from routing.policy import EXPLORATION_AUDIT_RATE
 from routing.precheck.classifier import estimate_tokens
 from routing.types import ModelInfo
 from usage.models import ModelCall
@@ -46,6 +48,7 @@ from usage.services import CallOutcome, CallPrices, model_call_finish_at, model_
 
 logger = logging.getLogger(__name__)
 AUDIT_MAX_TOKENS = 1024
+BETTER_REASON = "better answer after a poor shadow audit, billed at the economy price"
 
 
 def audit_sampled(*, target: ModelInfo, rate: Decimal, benchmark_output_price: Decimal) -> bool:
@@ -54,6 +57,14 @@ def audit_sampled(*, target: ModelInfo, rate: Decimal, benchmark_output_price: D
     if rate <= 0 or target.output_cost_per_mtok >= benchmark_output_price:
         return False
     return random.random() < float(rate)  # noqa: S311 - sampling, not security
+
+
+def audit_rate_for(*, plan_rate: Decimal, exploring: bool) -> Decimal:
+    """The share of answers to audit: an exploration answer is there to be learned from, so at
+    least EXPLORATION_AUDIT_RATE, unless the organisation's answers are not audited at all."""
+    if plan_rate <= 0 or not exploring:
+        return plan_rate
+    return max(plan_rate, EXPLORATION_AUDIT_RATE)
 
 
 def audit_enqueue(*, org_id: int, call_id: int, complexity: str) -> None:
@@ -209,51 +220,50 @@ def _audit_finish(audit: ShadowAudit, reference: AIModel, prompt: str, answer: s
     return audit
 
 
+def _ask_sync(model: AIModel, prompt: str) -> tuple[str, Usage]:
+    async def run() -> tuple[str, Usage]:
+        try:
+            return await _complete(_target(model), prompt)
+        finally:
+            await aclose_all()
+
+    return asyncio.run(run())
+
+
 def better_answer_deliver(*, org: Organization, user: User, call_id: int) -> Message:
-    """Give the user the reference model's answer after a poor audit, as a new message in the
-    same conversation, billed at the economy model's prices. Once per audit: a second request
-    returns the message already delivered."""
+    """After a poor audit, re-ask the prompt of the audit's stronger model (a real provider
+    call) and add its answer to the conversation, billed at the economy answer's prices. Once
+    per audit: the call is claimed under its own request id before the provider is asked, and a
+    second request returns the message already delivered."""
     call = get_for_org(
         ModelCall.objects.select_related("model", "conversation"), org=org, pk=call_id
     )
     audit = (
         ShadowAudit.objects.for_org(org)
         .filter(model_call=call)
-        .select_related("reference_model")
+        .select_related("reference_model__provider")
         .first()
     )
-    if audit is None or audit.verdict != AuditVerdict.POOR or call.conversation_id is None:
+    texts = _turn_texts(org, call)
+    if audit is None or audit.verdict != AuditVerdict.POOR or texts is None:
+        raise InvalidRequest("answer: no better answer is available for this answer")
+    if call.conversation_id is None:
         raise InvalidRequest("answer: no better answer is available for this answer")
     request_id = f"better-{call.request_id}"[:64]
     delivered = Message.objects.for_org(org).filter(model_call__request_id=request_id).first()
     if delivered is not None:
         return delivered
-    text = audit.reference_answer
-    outcome = CallOutcome(
-        "succeeded", call.input_tokens, estimate_tokens(text), 0, 0, False, timezone.now()
-    )
     prices = CallPrices.of_call(call)  # the economy answer's prices, not the reference's
-    credits = prices.cost(outcome).display_cost
-    if credits > credit_balance(org=org):
-        raise InsufficientCredits(
-            f"Not enough credits for the better answer (about {credits:.2f} credits).",
-            {"plan_request_url": PLAN_REQUEST_URL},
-        )
-    better = model_call_start(
-        org=org,
-        user=user,
-        api_key=None,
-        conversation_id=call.conversation_id,
-        request_id=request_id,
-        attempt=1,
-        fallback_of_id=call.pk,
-        provider_id=audit.reference_model.provider_id,
-        model_id=audit.reference_model_id,
-        assistant_family=call.assistant_family,
-        task_type=call.task_type,
-        route_reasons=["better answer after a poor shadow audit, billed at the economy price"],
-        deadline_at=None,
-        display_multiplier=call.display_multiplier,
+    _better_affordable(org, prices, call.input_tokens, estimate_tokens(audit.reference_answer))
+    better = _better_claim(org, user, call, audit, request_id)
+    try:
+        text, usage = _ask_sync(audit.reference_model, texts[0])
+    except ProviderError as error:
+        failed = CallOutcome("failed", 0, 0, None, None, False, timezone.now())
+        model_call_finish_at(org=org, call=better, outcome=failed, prices=prices)
+        raise BetterAnswerUnavailable(f"The stronger model could not answer: {error}") from error
+    outcome = CallOutcome(
+        "succeeded", usage.input_tokens, usage.output_tokens, None, None, False, timezone.now()
     )
     model_call_finish_at(org=org, call=better, outcome=outcome, prices=prices)
     message = Message.objects.create(
@@ -265,3 +275,44 @@ def better_answer_deliver(*, org: Organization, user: User, call_id: int) -> Mes
     )
     ShadowAudit.objects.filter(pk=audit.pk).update(better_answer_requested_at=timezone.now())
     return message
+
+
+def _better_affordable(org: Organization, prices: CallPrices, inputs: int, outputs: int) -> None:
+    """Refuse before any provider call when the credits cannot pay an answer as long as the
+    audit's reference answer, at the economy prices."""
+    estimate = CallOutcome("succeeded", inputs, outputs, 0, 0, False, timezone.now())
+    credits = prices.cost(estimate).display_cost
+    if credits > credit_balance(org=org):
+        raise InsufficientCredits(
+            f"Not enough credits for the better answer (about {credits:.2f} credits).",
+            {"plan_request_url": PLAN_REQUEST_URL},
+        )
+
+
+def _better_claim(
+    org: Organization, user: User, call: ModelCall, audit: ShadowAudit, request_id: str
+) -> ModelCall:
+    """The better answer's model call, claimed before the provider is asked: a failed earlier
+    try leaves its row, so this is the next attempt; a concurrent claim of the same attempt
+    loses on the unique (organisation, request id, attempt) and is refused."""
+    attempt = ModelCall.objects.for_org(org).filter(request_id=request_id).count() + 1
+    try:
+        with transaction.atomic():
+            return model_call_start(
+                org=org,
+                user=user,
+                api_key=None,
+                conversation_id=call.conversation_id,
+                request_id=request_id,
+                attempt=attempt,
+                fallback_of_id=call.pk,
+                provider_id=audit.reference_model.provider_id,
+                model_id=audit.reference_model_id,
+                assistant_family=call.assistant_family,
+                task_type=call.task_type,
+                route_reasons=[BETTER_REASON],
+                deadline_at=None,
+                display_multiplier=call.display_multiplier,
+            )
+    except IntegrityError as error:
+        raise DuplicateRequest("The better answer is already being prepared.") from error

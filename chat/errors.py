@@ -19,6 +19,14 @@ class NoRouteAvailable(ApplicationError):
     code = "no_route"
 
 
+class BetterAnswerUnavailable(ApplicationError):
+    """The stronger model could not be asked for the better answer; nothing was billed."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    error_type = "api_error"
+    code = "better_answer_unavailable"
+
+
 class DuplicateRequest(ApplicationError):
     status_code = status.HTTP_409_CONFLICT
     code = "duplicate_request"

@@ -7,6 +7,7 @@ which are sync views, read the same things synchronously."""
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -71,7 +72,7 @@ async def chat_inputs(request: ChatRequest, *, tenant: TenantSnapshot) -> ChatIn
         _history(request),
         catalog_snapshot_async(),
     )
-    return chat_inputs_build(
+    inputs = chat_inputs_build(
         request,
         tenant=tenant,
         catalog=catalog,
@@ -79,6 +80,9 @@ async def chat_inputs(request: ChatRequest, *, tenant: TenantSnapshot) -> ChatIn
         breakers=breakers,
         history=history,
     )
+    # Only the send explores (routing.policy.exploration_pick); previews show the evidence's pick.
+    draw = random.random()  # noqa: S311 - sampling, not security
+    return replace(inputs, precheck=replace(inputs.precheck, exploration_draw=draw))
 
 
 def _budget_sql(request: ChatRequest) -> Sql:

@@ -7,6 +7,7 @@ precheck API and the batch simulator all decide the same way, without touching t
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import TypedDict
 
@@ -28,8 +29,20 @@ from routing.types import (
 )
 
 MODES = ("auto", "cost", "speed", "quality", "custom")
-# The prior quality a model needs for auto mode to consider it good enough.
+# The absolute quality a cell must keep: below it (its poor rate confidently above 1 - bar) the
+# cell escalates (routing/learning.py).
 QUALITY_BAR = {"low": 0.55, "medium": 0.70, "high": 0.82}
+# Auto mode's bar is relative: the cheapest model not worse than the strongest candidate by more
+# than this share of answers, on the evidence (the 95% upper bound of how often its answer is
+# worse than the reference's) or, before any, by the catalog's priors.
+QUALITY_MARGIN = 0.05
+# Exploration: this share of auto requests whose cell has a cheaper model still undecided try
+# that model, so the matrix learns about models auto would not otherwise send traffic to. A
+# cell is decided once its evidence accepts or rejects the model, or holds this many samples.
+EXPLORATION_RATE = 0.10
+EXPLORATION_MAX_SAMPLES = 400.0
+# An exploration answer is audited at least this often (the plan's rate if higher).
+EXPLORATION_AUDIT_RATE = Decimal("0.5")
 # How many samples a catalog prior is worth against the confidence matrix's evidence.
 PRIOR_WEIGHT = 10.0
 LATENCY_RANK = {"fast": 0, "standard": 1, "slow": 2}
@@ -131,8 +144,49 @@ def _exclusion(
     return Exclusion(model.slug, reason, code) if code else None
 
 
+@dataclass(frozen=True)
+class Standing:
+    """How a candidate compares with the strongest candidate for a task type and complexity."""
+
+    accepted: bool  # within QUALITY_MARGIN of the strongest: auto may choose it
+    decided: bool  # nothing left to learn: exploration leaves it alone
+    basis: str  # the evidence, for the decision's reasons
+
+
+def strongest_model(candidates: Sequence[ModelInfo], task_type: str) -> ModelInfo:
+    """The candidate with the best prior for the task type (the cheaper on a tie)."""
+    return max(candidates, key=lambda m: (_quality(m, task_type), -m.raw_cost(1000, 1000)))
+
+
+def standing(
+    catalog: Catalog, model: ModelInfo, strongest: ModelInfo, request: RouteRequest
+) -> Standing:
+    """Whether `model` is as good as `strongest` here, within the margin. With a cell, an audit
+    scores the model's answer against the reference model's, so the poor rate bounds how much
+    worse it is: the 95% interval's high end at most the margin accepts it, its low end above
+    the margin rejects it. Without one, the catalog's priors decide and nothing is decided."""
+    task, where = request.task_type, f"{request.task_type}/{request.complexity}"
+    if model.slug == strongest.slug:
+        return Standing(True, True, f"the strongest, prior {_quality(model, task):.2f}")
+    cell = _cell(catalog, model, request)
+    if cell is not None and cell.samples > 0:
+        accepted = cell.poor_high <= QUALITY_MARGIN
+        decided = accepted or cell.poor_low > QUALITY_MARGIN
+        return Standing(
+            accepted,
+            decided or cell.samples >= EXPLORATION_MAX_SAMPLES,
+            f"cell {model.slug}×{where}: {cell.evidence()}",
+        )
+    prior, best = _quality(model, task), _quality(strongest, task)
+    return Standing(
+        best - prior <= QUALITY_MARGIN,
+        False,
+        f"prior {prior:.2f} against {strongest.slug}'s {best:.2f}, no audits yet",
+    )
+
+
 def _ranker(
-    mode: str, request: RouteRequest, catalog: Catalog
+    mode: str, request: RouteRequest, catalog: Catalog, candidates: Sequence[ModelInfo]
 ) -> Callable[[ModelInfo], tuple[object, ...]]:
     def cost(m: ModelInfo) -> Decimal:
         return m.raw_cost(request.input_tokens, 1)
@@ -142,12 +196,29 @@ def _ranker(
         return lambda m: (cost(m), -_quality(m, task))
     if mode == "speed":
         return lambda m: (LATENCY_RANK.get(m.latency_tier, 1), cost(m))
-    if mode == "quality":
+    if mode == "quality" or not candidates:
         return lambda m: (-_quality(m, task), cost(m))
+    if catalog.quality_bar == "absolute":
+        return _absolute_ranker(request, catalog, cost)
+    strongest = strongest_model(candidates, task)
+
+    # auto: every model within the margin of the strongest, cheapest first, then the rest,
+    # best estimate first.
+    def auto(m: ModelInfo) -> tuple[object, ...]:
+        if standing(catalog, m, strongest, request).accepted:
+            return (0, cost(m), 0.0)
+        return (1, Decimal(0), -estimated_quality(catalog, m, request))
+
+    return auto
+
+
+def _absolute_ranker(
+    request: RouteRequest, catalog: Catalog, cost: Callable[[ModelInfo], Decimal]
+) -> Callable[[ModelInfo], tuple[object, ...]]:
+    """auto with the absolute bar: every model whose estimated quality meets the bar for the
+    complexity, cheapest first, then the rest, best first."""
     bar = QUALITY_BAR.get(request.complexity, QUALITY_BAR["medium"])
 
-    # auto: every model whose estimated quality meets the bar, cheapest first, then the
-    # rest, best first.
     def auto(m: ModelInfo) -> tuple[object, ...]:
         quality = estimated_quality(catalog, m, request)
         return (0, cost(m), 0.0) if quality >= bar else (1, Decimal(0), -quality)
@@ -155,7 +226,7 @@ def _ranker(
     return auto
 
 
-def _auto_reason(chosen: ModelInfo, request: RouteRequest, catalog: Catalog) -> str:
+def _absolute_reason(chosen: ModelInfo, request: RouteRequest, catalog: Catalog) -> str:
     bar = QUALITY_BAR.get(request.complexity, QUALITY_BAR["medium"])
     quality = estimated_quality(catalog, chosen, request)
     where = f"{request.task_type}/{request.complexity}"
@@ -169,6 +240,56 @@ def _auto_reason(chosen: ModelInfo, request: RouteRequest, catalog: Catalog) -> 
     if quality >= bar:
         return f"cheapest model meeting the quality bar {bar:.2f} for {where} ({basis})"
     return f"no model meets the bar {bar:.2f} for {where}; best available ({basis})"
+
+
+def exploration_pick(
+    ranked: Sequence[ModelInfo], request: RouteRequest, catalog: Catalog, entitlement: Entitlement
+) -> ModelInfo | None:
+    """The model to try instead of auto's choice, or None. Only for a drawn share of requests
+    of an organisation whose answers are audited (else nothing would be learned), only a model
+    whose per-token prices are both at most the choice's (the customer never pays more than
+    the choice would cost), and only while its cell is undecided: the cheapest such."""
+    if request.exploration_draw >= EXPLORATION_RATE or len(ranked) < 2:
+        return None
+    if entitlement.audit_rate <= 0 or catalog.quality_bar == "absolute":
+        return None
+    chosen, strongest = ranked[0], strongest_model(ranked, request.task_type)
+    options = [
+        m
+        for m in ranked[1:]
+        if m.input_cost_per_mtok <= chosen.input_cost_per_mtok
+        and m.output_cost_per_mtok <= chosen.output_cost_per_mtok
+        and m.raw_cost(1000, 1000) < chosen.raw_cost(1000, 1000)
+        and not standing(catalog, m, strongest, request).decided
+    ]
+    return min(options, key=lambda m: m.raw_cost(request.input_tokens, 1), default=None)
+
+
+def _auto_reason(
+    chosen: ModelInfo,
+    ranked: Sequence[ModelInfo],
+    request: RouteRequest,
+    catalog: Catalog,
+    *,
+    exploring: bool,
+) -> str:
+    if catalog.quality_bar == "absolute":
+        return _absolute_reason(chosen, request, catalog)
+    where = f"{request.task_type}/{request.complexity}"
+    strongest = strongest_model(ranked, request.task_type)
+    basis = standing(catalog, chosen, strongest, request).basis
+    if exploring:
+        return (
+            f"exploring: {chosen.slug} is not yet known to be within {QUALITY_MARGIN:.0%} of "
+            f"{strongest.slug} on {where} ({basis}); a sampled {EXPLORATION_RATE:.0%} of such "
+            f"requests try it, at its own prices (at most {ranked[1].slug}'s), audited more often"
+        )
+    if chosen.slug == strongest.slug:
+        return (
+            f"strongest model for {where} ({basis}); no cheaper model is shown within "
+            f"{QUALITY_MARGIN:.0%} of it"
+        )
+    return f"cheapest model within {QUALITY_MARGIN:.0%} of {strongest.slug} on {where} ({basis})"
 
 
 MODE_REASONS = {
@@ -219,6 +340,7 @@ def route_request(
         mode=mode_checked(inputs.mode, entitlement),
         model=inputs.model,
         max_output_tokens=inputs.max_output_tokens,
+        exploration_draw=inputs.exploration_draw,
     )
 
 
@@ -287,9 +409,16 @@ def route_select(
         mode, pinned, rule_note, skipped = _apply_rules(rules, request, candidates, exclusions)
         exclusions.extend(skipped)
 
-    ranked = sorted(candidates, key=_ranker(mode, request, catalog))
+    ranked = sorted(candidates, key=_ranker(mode, request, catalog, candidates))
     if pinned is not None:
         ranked = [pinned, *(m for m in ranked if m is not pinned)]
+    explored = (
+        exploration_pick(ranked, request, catalog, entitlement)
+        if request.mode == mode == "auto" and pinned is None
+        else None
+    )
+    if explored is not None:
+        ranked = [explored, *(m for m in ranked if m is not explored)]
     return _decision(
         ranked=ranked,
         request=request,
@@ -300,6 +429,7 @@ def route_select(
         rule_note=rule_note,
         pinned=pinned is not None,
         catalog=catalog,
+        exploring=explored is not None,
     )
 
 
@@ -416,6 +546,7 @@ def _decision(
     rule_note: str | None,
     pinned: bool,
     catalog: Catalog,
+    exploring: bool = False,
 ) -> RouteDecision:
     common: _DecisionCommon = {
         "mode": mode,
@@ -442,7 +573,7 @@ def _decision(
         reason = str(rule_note)
     else:
         base = (
-            _auto_reason(chosen, request, catalog)
+            _auto_reason(chosen, ranked, request, catalog, exploring=exploring)
             if mode == "auto"
             else MODE_REASONS[mode].format(task=request.task_type)
         )
@@ -460,6 +591,7 @@ def _decision(
         reason=reason,
         est_cost_raw=raw,
         est_credits=entitlement.to_credits(raw),
+        exploring=exploring,
         **common,
     )
 

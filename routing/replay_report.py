@@ -8,9 +8,14 @@ from routing.replay import ModeResult, ReplayReport
 WIDTH, HEIGHT, PAD = 640, 320, 48
 
 
+def _quality(result: ModeResult) -> str:
+    low, high = result.interval()
+    return f"{result.quality:.1%} ({low:.1%}-{high:.1%})"
+
+
 def _row(when: str, result: ModeResult, premium: ModeResult) -> str:
     saving = 1 - result.cost / premium.cost if premium.cost else 0
-    return f"| {when} | {result.mode} | ${result.cost:.4f} | {saving:.0%} | {result.quality:.1%} |"
+    return f"| {when} | {result.mode} | ${result.cost:.4f} | {saving:.0%} | {_quality(result)} |"
 
 
 def replay_markdown(report: ReplayReport) -> str:
@@ -18,19 +23,23 @@ def replay_markdown(report: ReplayReport) -> str:
     lines = [
         f"Replay of {report.prompts} prompts, {len(report.periods)} learning periods.",
         "",
-        "| when | mode | cost (USD) | cheaper than premium | judged quality |",
+        "| when | mode | cost (USD) | cheaper than premium | judged quality (95% CI) |",
         "|---|---|---:|---:|---:|",
         *(_row("before learning", r, premium) for r in report.before),
         *(_row("after learning", r, premium) for r in report.after),
+        *([_row("upper bound", report.oracle, premium)] if report.oracle else []),
         "",
-        "| period | audits | escalated | auto cost | auto quality |",
-        "|---:|---:|---|---:|---:|",
+        "| period | audits | explored | escalated | served cost | served quality "
+        "| auto cost after | auto quality after |",
+        "|---:|---:|---:|---|---:|---:|---:|---:|",
     ]
     for period in report.periods:
         escalated = ", ".join("×".join(key) for key in period.escalations) or "-"
+        served = period.served or period.auto
         lines.append(
-            f"| {period.number} | {period.audits} | {escalated} | ${period.auto.cost:.4f} "
-            f"| {period.auto.quality:.1%} |"
+            f"| {period.number} | {period.audits} | {period.explorations} | {escalated} "
+            f"| ${served.cost:.4f} | {served.quality:.1%} "
+            f"| ${period.auto.cost:.4f} | {_quality(period.auto)} |"
         )
     return "\n".join(lines)
 

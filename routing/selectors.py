@@ -54,6 +54,7 @@ def catalog_get() -> Catalog:
         assistants=assistants,
         cells=confidence_cells(),
         benchmark_prices=benchmark_prices(),
+        quality_bar=settings.AUTO_QUALITY_BAR,
     )
 
 

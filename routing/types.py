@@ -102,6 +102,10 @@ class Catalog:
     cells: Mapping[CellKey, CellEstimate] = field(default_factory=dict)
     # USD per million input and output tokens of the benchmark model (gpt-4o by default).
     benchmark_prices: tuple[Decimal, Decimal] = (Decimal("2.50"), Decimal("10.00"))
+    # Auto mode's bar (settings.AUTO_QUALITY_BAR): "relative", within routing.policy's
+    # QUALITY_MARGIN of the strongest candidate, exploring; or "absolute", QUALITY_BAR by
+    # complexity on the posterior, without exploring.
+    quality_bar: str = "relative"
 
     def assistant(self, family: str) -> AssistantInfo | None:
         return next((a for a in self.assistants if a.family == family), None)
@@ -156,6 +160,7 @@ class RouteDecision:
     rule: str | None = None
     refusal: str | None = None  # why nothing can be called (budget, no candidate)
     refusal_code: RefusalCode | None = None
+    exploring: bool = False  # auto mode tries a cheaper model still undecided for the cell
 
     def as_dict(self, *, include_raw: bool = False) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -222,6 +227,9 @@ class PrecheckInputs:
     down_providers: frozenset[str] = frozenset()  # breakers in their cool-down
     system_prompt: bool = False  # the request goes with the assistant's system prompt
     max_output_tokens: int | None = None
+    # A uniform draw in [0, 1) for auto mode's exploration; 1.0 (the default) never explores,
+    # so previews and the precheck API show the choice the evidence makes.
+    exploration_draw: float = 1.0
 
 
 @dataclass(frozen=True)
@@ -244,3 +252,4 @@ class RouteRequest:
     mode: str = "auto"
     model: str | None = None  # an explicit model slug from the caller; routing honours it
     max_output_tokens: int | None = None  # the caller's max_tokens: the answer is no longer
+    exploration_draw: float = 1.0  # PrecheckInputs.exploration_draw

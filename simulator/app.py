@@ -73,6 +73,7 @@ def _shaped(call: ChatCall, behaviour: ModelBehaviour | None, dialect: Dialect) 
             model=call.model,
             prompt=call.prompt,
             quality=behaviour.quality,
+            quality_hard=behaviour.quality_hard,
             length=default_length(call.seed),  # never the capped length: the cap cuts the text
         )
     else:

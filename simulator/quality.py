@@ -3,9 +3,15 @@ wrong at its error rate, and the `sim/judge` model that scores an answer against
 
 Every answer carries one checkable part: the final number of a maths answer, the JSON list of
 an extraction, the body of a function, a "Key point" line in prose. The right value of that
-part is derived from the prompt alone, so every model agrees on it when it is right, and
-whether a model is right is a deterministic draw from (model, prompt) against its quality for
-the task type. A judge then only has to compare the checkable parts.
+part is derived from the prompt alone, so every model agrees on it when it is right (and on
+the same wrong value when it is wrong). A judge then only has to compare the checkable parts.
+
+Whether a model is right depends on how hard the prompt is, as with real models, which fail
+mostly on hard prompts: `difficulty_of` reads it from the prompt alone (length, numbers,
+steps, constraints), and a model is right when the prompt's latent draw is below its rate at
+that difficulty, between its quality on the easiest prompts (`quality`) and on the hardest
+(`quality_hard`). The latent draw is one per prompt, shared by every model: models err on the
+same prompts, so a stronger model is right wherever a weaker one is.
 """
 
 from __future__ import annotations
@@ -53,10 +59,59 @@ def task_of(prompt: str) -> str:
     return next((task for task, rule in _TASK_RULES if rule.search(lowered)), "chat")
 
 
-def is_correct(model: str, prompt: str, quality: float) -> bool:
-    """Whether `model` gets this prompt's checkable part right: the same draw every time."""
-    draw = random.Random(seed_of(["quality", model, prompt])).random()  # noqa: S311
-    return draw < quality
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
+_STEP = re.compile(
+    r"\b(then|after|before|each|every|per|remaining|twice|half|times|more than|less than|"
+    r"percent|left|rest|if)\b|%"
+)
+_CONSTRAINT = re.compile(
+    r"\b(must|exactly|at least|at most|no more than|without|only|format|table|bullet|"
+    r"words|sentences|json|include|avoid|step by step)\b"
+)
+
+
+def difficulty_of(prompt: str) -> float:
+    """How hard the prompt is, 0 (easiest) to 1, from the prompt alone: its length, how many
+    numbers it gives, how many steps and constraints it asks for. Deterministic."""
+    lowered = prompt.lower()
+    words = len(lowered.split())
+    numbers = len(_NUMBER.findall(lowered))
+    sentences = len([s for s in re.split(r"[.?!;\n]+", lowered) if s.strip()])
+    steps = len(_STEP.findall(lowered)) + len(_CONSTRAINT.findall(lowered)) + sentences - 1
+    return round(
+        0.3 * min(words / 150, 1.0)
+        + 0.35 * min(max(numbers - 1, 0) / 7, 1.0)
+        + 0.35 * min(max(steps, 0) / 10, 1.0),
+        4,
+    )
+
+
+def right_rate(
+    task: str,
+    difficulty: float,
+    quality: Mapping[str, float],
+    quality_hard: Mapping[str, float] | None = None,
+) -> float:
+    """A model's chance of being right on a prompt of this task and difficulty: its easy
+    quality at 0, its hard quality at 1 (the same as easy when it sets none)."""
+    easy = quality.get(task, 1.0)
+    hard = (quality_hard or {}).get(task, easy)
+    return easy + (hard - easy) * difficulty
+
+
+def is_correct(prompt: str, rate: float) -> bool:
+    """Whether a model right at `rate` on this prompt gets it right: the prompt's latent
+    draw, the same for every model and every time."""
+    draw = random.Random(seed_of(["quality", prompt])).random()  # noqa: S311
+    return draw < rate
+
+
+def model_right(
+    prompt: str, quality: Mapping[str, float], quality_hard: Mapping[str, float] | None = None
+) -> bool:
+    """Whether a model with these qualities gets `prompt`'s checkable part right."""
+    rate = right_rate(task_of(prompt), difficulty_of(prompt), quality, quality_hard)
+    return is_correct(prompt, rate)
 
 
 def true_value(task: str, prompt: str) -> str:
@@ -89,14 +144,20 @@ def wrong_value(task: str, right: str, prompt: str) -> str:
     return rng.choice([v for v in pool if v != right])
 
 
-def answer_text(*, model: str, prompt: str, quality: Mapping[str, float], length: int) -> str:
-    """The model's task-shaped answer to `prompt`, right or wrong by its quality for the task."""
+def answer_text(
+    *,
+    model: str,
+    prompt: str,
+    quality: Mapping[str, float],
+    length: int,
+    quality_hard: Mapping[str, float] | None = None,
+) -> str:
+    """`model`'s task-shaped answer to `prompt`, right or wrong by its quality for the task
+    at the prompt's difficulty."""
     task = task_of(prompt)
     right = true_value(task, prompt)
     value = (
-        right
-        if is_correct(model, prompt, quality.get(task, 1.0))
-        else wrong_value(task, right, prompt)
+        right if model_right(prompt, quality, quality_hard) else wrong_value(task, right, prompt)
     )
     # Prose is as long as a filler reply would be; structured answers carry a shorter one.
     words = max(12, length - 4) if task not in _STRUCTURED else max(12, length // 3)

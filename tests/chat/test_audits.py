@@ -15,16 +15,18 @@ from accounts.sql import sql_run
 from billing.errors import InsufficientCredits
 from billing.ledger import credit_balance_sql
 from billing.models import CreditLedger, Plan
-from chat.audits import audit_sampled, better_answer_deliver, shadow_audit_run
+from chat.audits import audit_rate_for, audit_sampled, better_answer_deliver, shadow_audit_run
+from chat.errors import BetterAnswerUnavailable
 from chat.models import Message, MessageRole
 from chat.tasks import shadow_audit_run_task
 from routing.models import AIModel, ModelProvider, ShadowAudit
+from routing.policy import EXPLORATION_AUDIT_RATE
 from routing.types import ModelInfo
 from simulator.quality import answer_text
 from tests.chat.factories import ConversationFactory, MessageFactory
 from tests.conftest import Tenant
 from tests.usage.factories import ModelCallFactory
-from usage.models import CostRecord, UsageRecord
+from usage.models import CostRecord, ModelCall, UsageRecord
 
 pytestmark = pytest.mark.django_db
 MATH = "Sam has 12 apples and buys 30 more. How many apples does he have in total?"
@@ -132,18 +134,30 @@ def test_no_audit_once_the_days_audit_budget_is_spent(sim: httpx.Client, tenant:
     assert calls_to(sim, "sim/frontier") == 0
 
 
-def test_a_poor_audit_offers_the_reference_answer_billed_at_the_economy_price(
+def frontier_requests(sim: httpx.Client) -> int:
+    return sim.get("/_sim/stats").json()["models"].get("sim/frontier", {}).get("requests", 0)
+
+
+def test_a_poor_audit_offers_a_stronger_answer_asked_once_billed_at_the_economy_price(
     sim: httpx.Client, tenant: Tenant, other_tenant: Tenant
 ) -> None:
     call = answered(tenant, MATH, "math")
     audit = shadow_audit_run(org_id=tenant.org.pk, call_id=call.pk, complexity="low")
     assert audit is not None
+    asked = frontier_requests(sim)
 
     message = better_answer_deliver(org=tenant.org, user=tenant.member, call_id=call.pk)
+    after_first = frontier_requests(sim)
     again = better_answer_deliver(org=tenant.org, user=tenant.member, call_id=call.pk)
 
     assert again.pk == message.pk
-    assert message.content == audit.reference_answer and message.role == "assistant"
+    assert after_first == asked + 1 == frontier_requests(sim)  # re-asked once, not re-shown
+    assert message.role == "assistant" and "Final answer: " in message.content
+    assert (
+        message.content.split("Final answer: ")[1]
+        == (audit.reference_answer.split("Final answer: ")[1])
+    )  # the stronger model is right where the economy answer was wrong
+    assert CostRecord.objects.filter(model_call__request_id__startswith="better-").count() == 1
     better = message.model_call
     assert better is not None and better.model.slug == "sim/frontier"
     better.refresh_from_db()
@@ -157,6 +171,27 @@ def test_a_poor_audit_offers_the_reference_answer_billed_at_the_economy_price(
     with pytest.raises(Http404):
         better_answer_deliver(org=other_tenant.org, user=other_tenant.member, call_id=call.pk)
     assert Message.objects.for_org(other_tenant.org).count() == 0
+
+
+def test_a_failed_re_ask_bills_nothing_and_can_be_tried_again(
+    sim: httpx.Client, tenant: Tenant
+) -> None:
+    call = answered(tenant, MATH, "math")
+    assert shadow_audit_run(org_id=tenant.org.pk, call_id=call.pk, complexity="low") is not None
+    models = {name: {"quality": quality} for name, quality in QUALITY.items()}
+    failing = {**models, "sim/frontier": {**models["sim/frontier"], "error_rate": 1}}
+    assert sim.put("/_sim/config", json={"models": failing}).status_code == 200
+
+    with pytest.raises(BetterAnswerUnavailable):
+        better_answer_deliver(org=tenant.org, user=tenant.member, call_id=call.pk)
+    failed = ModelCall.objects.for_org(tenant.org).get(request_id__startswith="better-")
+    assert failed.status == "failed" and not CostRecord.objects.filter(model_call=failed).exists()
+    assert sim.put("/_sim/config", json={"models": models}).status_code == 200
+
+    message = better_answer_deliver(org=tenant.org, user=tenant.member, call_id=call.pk)
+
+    assert message.model_call is not None and message.model_call.attempt == 2
+    assert CostRecord.objects.filter(model_call=message.model_call).count() == 1
 
 
 def _model(price_out: str) -> ModelInfo:
@@ -186,6 +221,15 @@ def test_sampling_takes_economy_answers_at_the_rate_and_never_the_benchmark_tier
         for _ in range(4000)
     )
     assert 120 < drawn < 290  # 5% of 4000 is 200
+
+
+def test_an_exploration_answer_is_audited_more_often_unless_audits_are_off() -> None:
+    plan = Decimal("0.05")
+
+    assert audit_rate_for(plan_rate=plan, exploring=False) == plan
+    assert audit_rate_for(plan_rate=plan, exploring=True) == EXPLORATION_AUDIT_RATE
+    assert audit_rate_for(plan_rate=Decimal("0.8"), exploring=True) == Decimal("0.8")
+    assert audit_rate_for(plan_rate=Decimal(0), exploring=True) == 0
 
 
 def test_the_celery_task_audits_once_and_reports_the_same_verdict_twice(

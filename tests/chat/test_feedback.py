@@ -7,7 +7,7 @@ import httpx
 import pytest
 from django.test import Client
 
-from routing.models import AIModel, AnswerFeedback, ShadowAudit
+from routing.models import AIModel, AnswerFeedback, ModelProvider, ShadowAudit
 from tests.chat.conftest import Live, make_tenant
 from tests.chat.factories import ConversationFactory, MessageFactory
 from tests.conftest import Tenant
@@ -93,8 +93,11 @@ def test_another_organisations_answer_is_404_for_votes_and_better_answers(
 
 @pytest.mark.django_db
 def test_the_thread_offers_a_better_answer_after_a_poor_audit(
-    client: Client, tenant: Tenant
+    client: Client, tenant: Tenant, simulator_url: str
 ) -> None:
+    ModelProvider.objects.filter(slug="simulator").update(api_base=f"{simulator_url}/v1")
+    task_shaped = {"models": {"sim/frontier": {"quality": {"chat": 1.0}}}}
+    assert httpx.put(f"{simulator_url}/_sim/config", json=task_shaped).status_code == 200
     conversation, call = answer(tenant)
     ShadowAudit.objects.create(
         organization=tenant.org,
@@ -115,8 +118,11 @@ def test_the_thread_offers_a_better_answer_after_a_poor_audit(
 
     assert "A better answer is available." in page
     assert shown.status_code == 200
-    assert "A clearer, correct answer." in shown.content.decode()
+    # the stronger model is asked again (its task-shaped prose), not the audit's stored answer
+    assert "Key point:" in shown.content.decode()
+    assert "A clearer, correct answer." not in shown.content.decode()
     assert "A better answer is available." not in shown.content.decode()
+    httpx.put(f"{simulator_url}/_sim/config", json={})
 
 
 def v1_feedback(live: Live, secret: str, **body: object) -> httpx.Response:

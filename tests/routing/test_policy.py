@@ -8,7 +8,7 @@ import pytest
 from billing.types import Entitlement
 from routing.policy import route_select
 from routing.types import Catalog, CellEstimate, RouteRequest, RuleInfo
-from tests.routing.builders import CATALOG, CHEAP, ENTITLEMENT, MID, model
+from tests.routing.builders import BIG, CATALOG, CHEAP, ENTITLEMENT, MID, model
 
 
 def request(**overrides: object) -> RouteRequest:
@@ -24,18 +24,32 @@ def reasons(decision) -> dict[str, str]:
     return {e.model: e.reason for e in decision.exclusions}
 
 
-@pytest.mark.parametrize(
-    ("complexity", "expected"),
-    [("low", "cheap"), ("medium", "mid"), ("high", "big")],
-)
-def test_auto_picks_cheapest_model_meeting_the_bar(complexity: str, expected: str) -> None:
+@pytest.mark.parametrize("complexity", ["low", "medium", "high"])
+def test_auto_without_evidence_takes_the_strongest_model(complexity: str) -> None:
+    # cheap's 0.60 and mid's 0.78 priors are more than the margin below big's 0.90.
     decision = decide(request(complexity=complexity))
 
-    assert decision.model == expected
-    assert "cheapest model meeting the quality bar" in decision.reason
+    assert decision.model == "big"
+    assert decision.reason == (
+        f"strongest model for coding/{complexity} (the strongest, prior 0.90); "
+        "no cheaper model is shown within 5% of it"
+    )
 
 
-def test_auto_falls_back_to_best_available_when_no_model_meets_the_bar() -> None:
+def test_auto_takes_a_cheaper_model_whose_prior_is_within_the_margin() -> None:
+    close = replace(MID, quality=dict.fromkeys(("coding", "math", "chat"), 0.86))
+    catalog = Catalog(models=(BIG, CHEAP, close), assistants=CATALOG.assistants)
+
+    decision = route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT)
+
+    assert decision.model == "mid"
+    assert decision.reason == (
+        "cheapest model within 5% of big on coding/medium "
+        "(prior 0.86 against big's 0.90, no audits yet)"
+    )
+
+
+def test_auto_takes_the_strongest_of_what_the_plan_allows() -> None:
     weak = Catalog(models=(CHEAP, MID), assistants=CATALOG.assistants)
 
     decision = route_select(
@@ -43,7 +57,7 @@ def test_auto_falls_back_to_best_available_when_no_model_meets_the_bar() -> None
     )
 
     assert decision.model == "mid"
-    assert "no model meets the bar" in decision.reason
+    assert decision.reason.startswith("strongest model for coding/high")
 
 
 @pytest.mark.parametrize(
@@ -179,11 +193,11 @@ def test_org_rules_come_before_platform_rules() -> None:
 
 
 def test_custom_mode_without_matching_rule_routes_like_auto() -> None:
-    rules = [rule(1, 1, conditions={"language": "de"}, target_model="big")]
+    rules = [rule(1, 1, conditions={"language": "de"}, target_model="cheap")]
 
     decision = decide(request(mode="custom"), rules=rules)
 
-    assert decision.model == "mid"
+    assert decision.model == "big"
     assert decision.reason.startswith("no custom rule matched")
 
 
@@ -197,9 +211,9 @@ def test_rule_with_mode_changes_the_ranking() -> None:
 
 
 def test_unknown_rule_condition_never_matches() -> None:
-    rules = [rule(1, 1, conditions={"weather": "sunny"}, target_model="big")]
+    rules = [rule(1, 1, conditions={"weather": "sunny"}, target_model="cheap")]
 
-    assert decide(request(mode="custom"), rules=rules).model == "mid"
+    assert decide(request(mode="custom"), rules=rules).model == "big"
 
 
 def test_explicit_model_is_honoured_without_fallbacks() -> None:
@@ -250,21 +264,34 @@ def test_auto_mode_stops_choosing_an_escalated_cell_and_cites_its_evidence() -> 
         "escalated: poor shadow-audit record on coding/medium "
         "(30 samples, mean score 0.30, poor 70% (95% CI 52%-83%))"
     )
-    assert other_complexity.model != "big"  # the cell is per complexity
+    assert "mid" not in reasons(other_complexity)  # the cell is per complexity
 
 
-def test_auto_mode_picks_the_cheapest_model_whose_estimate_meets_the_bar() -> None:
-    # cheap's prior 0.60 misses the medium bar (0.70); good audits lift its estimate.
-    good = CellEstimate(40, 0.9, 0.05, 0.01, 0.17)
+def test_auto_mode_takes_a_cheaper_model_once_audits_show_it_within_the_margin() -> None:
+    # cheap's prior 0.60 is far below big's 0.90; 400 audits with 1% poor (95% CI to 2.6%)
+    # show its answers match the reference's, so it is as good here.
+    good = CellEstimate(400, 0.95, 0.01, 0.0039, 0.0255)
     catalog = replace(CATALOG, cells={("cheap", "coding", "medium"): good})
 
-    before = route_select(request=request(), catalog=CATALOG, entitlement=ENTITLEMENT)
-    after = route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT)
+    decision = route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT)
 
-    assert before.model == "mid"
-    assert after.model == "cheap"
-    assert "estimate 0.84 from prior 0.60 and cell cheap×coding/medium: 40 samples" in (
-        after.reason
+    assert decision.model == "cheap"
+    assert decision.reason == (
+        "cheapest model within 5% of big on coding/medium (cell cheap×coding/medium: 400 "
+        "samples, mean score 0.95, poor 1% (95% CI 0%-3%))"
+    )
+
+
+@pytest.mark.parametrize(
+    ("poor_high", "expected"),
+    [(0.05, "cheap"), (0.051, "big")],
+)
+def test_the_relative_bar_is_the_high_end_of_the_poor_rate(poor_high: float, expected: str) -> None:
+    cell = CellEstimate(200, 0.9, 0.02, 0.005, poor_high)
+    catalog = replace(CATALOG, cells={("cheap", "coding", "medium"): cell})
+
+    assert route_select(request=request(), catalog=catalog, entitlement=ENTITLEMENT).model == (
+        expected
     )
 
 
@@ -276,3 +303,22 @@ def test_poor_evidence_below_the_escalation_threshold_still_lowers_the_estimate(
 
     assert decision.model == "big"
     assert "mid" not in reasons(decision)  # not excluded, only ranked below the bar
+
+
+@pytest.mark.parametrize(
+    ("complexity", "expected"),
+    [("low", "cheap"), ("medium", "mid"), ("high", "big")],
+)
+def test_the_absolute_bar_takes_the_cheapest_model_meeting_it(
+    complexity: str, expected: str
+) -> None:
+    absolute = replace(CATALOG, quality_bar="absolute")
+
+    decision = route_select(
+        request=request(complexity=complexity, exploration_draw=0.0),
+        catalog=absolute,
+        entitlement=ENTITLEMENT,
+    )
+
+    assert (decision.model, decision.exploring) == (expected, False)
+    assert "cheapest model meeting the quality bar" in decision.reason

@@ -4,7 +4,7 @@ import json
 import pytest
 from django.core.management import CommandError, call_command
 
-from routing.models import PromptCheck
+from routing.models import AIModel, PromptCheck
 from tests.conftest import Tenant
 
 pytestmark = pytest.mark.django_db
@@ -123,6 +123,10 @@ MATH_LOG = [
 def test_replay_escalates_a_model_made_poor_at_math_and_reports_each_mode(
     stdin, tenant: Tenant, tmp_path
 ) -> None:
+    # The catalog claims standard is as good at maths as frontier, so auto sends it the maths;
+    # the simulator makes it always wrong there, and the audits find out.
+    standard = AIModel.objects.get(slug="sim/standard")
+    AIModel.objects.filter(pk=standard.pk).update(quality={**standard.quality, "math": 0.95})
     config = tmp_path / "sim.json"
     config.write_text(json.dumps({"models": {"sim/standard": {"quality": {"math": 0.0}}}}))
     figure = tmp_path / "curve.svg"
@@ -132,6 +136,7 @@ def test_replay_escalates_a_model_made_poor_at_math_and_reports_each_mode(
     call_command(
         "route_simulate", "--replay", "--org", tenant.org.slug, "--user", tenant.owner.email,
         "--periods", "2", "--audit-rate", "1", "--sim-config", str(config),
+        "--quality-bar", "relative",
         "--figure", str(figure), stdout=stdout,
     )  # fmt: skip
 
@@ -140,7 +145,50 @@ def test_replay_escalates_a_model_made_poor_at_math_and_reports_each_mode(
     assert "summarization" not in text.split("| period |")[1]
     assert "| before learning | always premium |" in text
     assert "| after learning | auto |" in text
+    assert "| upper bound | best matrix (oracle) |" in text
     assert figure.read_text().startswith("<svg") and "<polyline" in figure.read_text()
+
+
+def rows(text: str, when: str) -> dict[str, list[str]]:
+    """The replay table's rows for `when`, by mode: [cost, cheaper than premium, quality]."""
+    found = {}
+    for line in text.splitlines():
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if cells[0] == when:
+            found[cells[1]] = cells[2:]
+    return found
+
+
+def test_replay_explores_a_cheaper_model_and_moves_to_it_once_shown_as_good(
+    stdin, tenant: Tenant, tmp_path
+) -> None:
+    # Every model is right on every maths prompt: only exploring can show auto that the
+    # economy model is as good as the strongest, since auto starts on the strongest.
+    config = tmp_path / "sim.json"
+    same = {"quality": {"math": 1.0}}
+    models = {m: same for m in ("sim/economy", "sim/standard", "sim/frontier")}
+    config.write_text(json.dumps({"models": models}))
+    stdin([
+        json.dumps({"prompt": f"Ann has {n} pens and buys {n + 3} more. How many pens in total?"})
+        for n in range(200)
+    ])  # fmt: skip
+    stdout = io.StringIO()
+
+    call_command(
+        "route_simulate", "--replay", "--org", tenant.org.slug, "--user", tenant.owner.email,
+        "--periods", "7", "--audit-rate", "0.05", "--sim-config", str(config),
+        "--quality-bar", "relative", stdout=stdout,
+    )  # fmt: skip
+
+    text = stdout.getvalue()
+    before, after = rows(text, "before learning"), rows(text, "after learning")
+    periods = [line.split("|")[3].strip() for line in text.splitlines() if line[:4] == "| 1 "]
+    assert before["auto"][:2] == [before["always premium"][0], "0%"]  # the strongest first
+    assert after["auto"][0] == after["always economy"][0]  # moved to the economy model
+    assert after["auto"][2] == after["always premium"][2]  # at equal judged quality
+    assert periods and int(periods[0]) > 0  # period 1 explored
+    last = [line for line in text.splitlines() if line.startswith("| 7 |")][0]
+    assert last.split("|")[3].strip() == "0"  # decided: exploring stopped
 
 
 def test_replay_refuses_a_bad_audit_rate(stdin, tenant: Tenant) -> None:

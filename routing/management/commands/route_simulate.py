@@ -113,6 +113,12 @@ class Command(BaseCommand):
         replay.add_argument("--premium", default="sim/frontier", help="the reference model")
         replay.add_argument("--economy", default="sim/economy")
         replay.add_argument("--figure", type=Path, help="write the convergence curve (SVG)")
+        replay.add_argument(
+            "--quality-bar",
+            choices=("relative", "absolute"),
+            default=None,
+            help="auto mode's bar (default: settings.AUTO_QUALITY_BAR)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["replay"]:
@@ -151,10 +157,14 @@ class Command(BaseCommand):
         except ConfigError as error:
             raise CommandError(f"--sim-config: {error}") from error
         quality = {name: dict(b.quality) for name, b in config.models.items()}
+        quality_hard = {name: dict(b.quality_hard) for name, b in config.models.items()}
         base = PrecheckInputs(
             prompt="",
             entitlement=entitlement_get(org=org, user=user),
-            catalog=simulator_only(catalog_get()),
+            catalog=replace(
+                simulator_only(catalog_get()),
+                quality_bar=options["quality_bar"] or settings.AUTO_QUALITY_BAR,
+            ),
             mode="auto",
         )
         for slug in (options["premium"], options["economy"]):
@@ -165,6 +175,7 @@ class Command(BaseCommand):
             prompts=prompts_classify(texts, base),
             base=base,
             quality=quality,
+            quality_hard=quality_hard,
             premium=options["premium"],
             economy=options["economy"],
             periods=options["periods"],
