@@ -40,7 +40,7 @@ _WORD_RE = re.compile(WORD_PATTERN)
 # The middle of a longer prompt, in windows scored on their own (bounded: the cost of a 10 KB
 # prompt is that of a few short ones).
 WINDOW_CHARS = 800
-MAX_WINDOWS = 3
+MAX_WINDOWS = 2
 # Separates the windows inside the detector's text; normalisation removes control
 # characters, and the prompt's own are dropped here, so a prompt cannot add windows.
 WINDOW_MARK = "\x1e"

@@ -34,7 +34,7 @@ BLOCK_ORDINARY_FP = 0.006
 BLOCK_HARD_FP = 0.04
 FLAG_ORDINARY_FP = 0.02
 FLAG_HARD_FP = 0.08
-MIN_BLOCK, MIN_FLAG = 0.8, 0.5
+MIN_BLOCK, MIN_FLAG = 0.6, 0.5
 
 
 def texts_of(rows: Sequence[Row]) -> list[str]:
