@@ -74,6 +74,11 @@ def build_rows(datasets: Path, seeds_path: Path = SEEDS_PATH) -> list[Row]:
         for text in texts
     ]
     ordinary = list(_benign_sets(datasets))
+    ordinary += [
+        Row(text, BENIGN, "ordinary", f"written.{family}", _lang_of(text))
+        for family, texts in seeds.get("ordinary", {}).items()
+        for text in texts
+    ]
     wild = list(_wild_attacks(datasets))
     rng = random.Random("switchboard-shield-corpus")  # noqa: S311 - augmentation, not secrets
     attacks += [p for row in list(attacks) for p in _paraphrases(row, PARAPHRASES_PER_ATTACK)]

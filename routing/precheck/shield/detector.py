@@ -15,38 +15,89 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from routing.precheck.classifier.base import clip
-from routing.precheck.classifier.model import CharGramIndex, decode_array, tfidf, word_ngrams
+from routing.precheck.classifier.base import WORD_PATTERN, clip
+from routing.precheck.classifier.model import CharGramIndex, decode_array, tfidf
 from routing.precheck.normalize import NormalizedPrompt, unmask
 
 MODEL_PATH = Path(__file__).resolve().parents[2] / "data" / "shield" / "detector_model.json"
 FORMAT_VERSION = 1
 WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (1, 3)
-# What the detector reads of a long prompt: the ask sits at the start or the end.
+# What the detector reads of a long prompt first: the ask usually sits at the start or the end.
 TEXT_CLIP = (1000, 300)
 DECODED_CLIP = 500
 TOP_FEATURES = 3
+_WORD_RE = re.compile(WORD_PATTERN)
+# The middle of a longer prompt, in windows scored on their own (bounded: the cost of a 10 KB
+# prompt is that of a few short ones).
+WINDOW_CHARS = 800
+MAX_WINDOWS = 2
+# Separates the windows inside the detector's text; normalisation removes control
+# characters, and the prompt's own are dropped here, so a prompt cannot add windows.
+WINDOW_MARK = "\x1e"
 
 
-def detector_text(prompt: NormalizedPrompt, unmasked: str | None = None) -> str:
+def detector_text(
+    prompt: NormalizedPrompt, unmasked: str | None = None, *, windows: bool = True
+) -> str:
     """The text the detector scores, in training and at run time alike; `unmasked` is
-    `unmask(prompt.text)` when the caller has it already."""
+    `unmask(prompt.text)` when the caller has it already. Training reads the first view
+    only (`windows=False`): the windows are the same model applied to more of the prompt."""
     if unmasked is None:
         unmasked = unmask(prompt.text)
     # The unmasked view is the text with its disguise taken off; the n-grams are lower-cased
     # either way, so it stands in for the original rather than doubling the work.
-    parts = [clip(unmasked or prompt.text, *TEXT_CLIP)]
+    source = (unmasked or prompt.text).replace(WINDOW_MARK, " ")
+    parts = [clip(source, *TEXT_CLIP)]
     parts.extend(payload[:DECODED_CLIP] for payload in prompt.decoded[:4])
-    return "\n".join(parts)
+    text = "\n".join(parts)
+    if windows:
+        text += "".join(WINDOW_MARK + window for window in middle_windows(source))
+    return text
+
+
+def middle_windows(text: str) -> list[str]:
+    """Up to MAX_WINDOWS windows of what the head-and-tail view leaves out, evenly spaced."""
+    head, tail = TEXT_CLIP
+    middle = text[head : len(text) - tail]
+    if len(text) <= head + tail or not middle:
+        return []
+    count = min(MAX_WINDOWS, -(-len(middle) // WINDOW_CHARS))
+    if count == 1:
+        return [middle[:WINDOW_CHARS]]
+    step = (len(middle) - WINDOW_CHARS) / (count - 1)
+    return [middle[round(i * step) : round(i * step) + WINDOW_CHARS] for i in range(count)]
+
+
+class _CharIndex(CharGramIndex):
+    """The classifier's exact char n-gram counter with a direct table from code point to
+    digit (the Basic Multilingual Plane) instead of a search per character."""
+
+    def __init__(self, vocabulary: Sequence[str], ngrams: tuple[int, int]) -> None:
+        # The parent's constructor encodes the vocabulary through `_digits`: the table first,
+        # from the same sorted alphabet the parent builds.
+        alphabet = np.array(sorted({ord(char) for term in vocabulary for char in term}))
+        inside = alphabet < 0x10000
+        self.table = np.zeros(0x10000, dtype=np.int64)
+        self.table[alphabet[inside]] = np.flatnonzero(inside) + 1
+        self.astral = bool((~inside).any())
+        super().__init__(vocabulary, ngrams)
+
+    def _digits(self, text: str) -> np.ndarray:
+        points = np.frombuffer(text.encode("utf-32-le", "surrogatepass"), dtype="<u4")
+        if self.astral or (len(points) and points.max() >= 0x10000):
+            return super()._digits(text)
+        result: np.ndarray = self.table[points]
+        return result
 
 
 @dataclass(frozen=True)
@@ -58,6 +109,7 @@ class DetectorScore:
 @dataclass(frozen=True)
 class Detector:
     word_vocabulary: dict[str, int]
+    bigram_starts: frozenset[str]
     word_terms: tuple[str, ...]
     char_terms: tuple[str, ...]
     char_index: CharGramIndex
@@ -80,9 +132,10 @@ class Detector:
         thresholds = artifact["thresholds"]
         return cls(
             word_vocabulary={term: i for i, term in enumerate(word["vocabulary"])},
+            bigram_starts=frozenset(t.split(" ")[0] for t in word["vocabulary"] if " " in t),
             word_terms=tuple(word["vocabulary"]),
             char_terms=tuple(char["vocabulary"]),
-            char_index=CharGramIndex(char["vocabulary"], CHAR_NGRAMS),
+            char_index=_CharIndex(char["vocabulary"], CHAR_NGRAMS),
             word_idf=decode_array(word["idf"]),
             char_idf=decode_array(char["idf"]),
             weights=decode_array(artifact["coef"]).reshape(-1),
@@ -93,8 +146,13 @@ class Detector:
         )
 
     def score(self, text: str, *, explain: bool = True) -> DetectorScore:
-        lookup = map(self.word_vocabulary.get, word_ngrams(text))
-        found = Counter(col for col in lookup if col is not None)
+        """The highest score of the text's views (see `detector_text`)."""
+        views = text.split(WINDOW_MARK, MAX_WINDOWS + 1)[: MAX_WINDOWS + 1]
+        scores = [self._score_one(view, explain) for view in views]
+        return max(scores, key=lambda scored: scored.probability)
+
+    def _score_one(self, text: str, explain: bool) -> DetectorScore:
+        found = self._word_counts(text)
         word_cols = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
         word_counts = np.fromiter(found.values(), dtype=np.float64, count=len(found))
         char_cols, char_counts = self.char_index.count(text)
@@ -113,6 +171,20 @@ class Detector:
             top = np.argsort(contributions)[::-1][:TOP_FEATURES]
             features = tuple(self._term(int(cols[i])) for i in top if contributions[i] > 0)
         return DetectorScore(float(probability), features)
+
+    def _word_counts(self, text: str) -> Counter[int]:
+        """Vocabulary columns of the text's word 1-2-grams (as `word_ngrams`), building a
+        bigram's string only when its first word starts some bigram of the vocabulary."""
+        vocabulary, starts = self.word_vocabulary, self.bigram_starts
+        tokens = _WORD_RE.findall(text.lower())
+        found = Counter(col for col in map(vocabulary.get, tokens) if col is not None)
+        pairs = (
+            vocabulary.get(f"{left} {right}")
+            for left, right in zip(tokens, tokens[1:], strict=False)
+            if left in starts
+        )
+        found.update(col for col in pairs if col is not None)
+        return found
 
     def _term(self, column: int) -> str:
         if column < len(self.word_terms):

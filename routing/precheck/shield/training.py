@@ -27,18 +27,18 @@ from routing.precheck.shield.detector import (
 
 WORD_MAX_FEATURES = 3_000
 CHAR_MAX_FEATURES = 8_000
-REGULARIZATION_C = 4.0
+REGULARIZATION_C = 1.0
 WORD_PATTERN = r"(?u)\b\w\w+\b"
 # Out-of-fold false-positive shares the block threshold is set to (before the rules' own).
-BLOCK_ORDINARY_FP = 0.004
+BLOCK_ORDINARY_FP = 0.006
 BLOCK_HARD_FP = 0.04
 FLAG_ORDINARY_FP = 0.02
 FLAG_HARD_FP = 0.08
-MIN_BLOCK, MIN_FLAG = 0.8, 0.5
+MIN_BLOCK, MIN_FLAG = 0.6, 0.5
 
 
 def texts_of(rows: Sequence[Row]) -> list[str]:
-    return [detector_text(normalize(row.text)) for row in rows]
+    return [detector_text(normalize(row.text), windows=False) for row in rows]
 
 
 def fit_pipeline(texts: Sequence[str], labels: Sequence[int]) -> Any:
