@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
+
+from routing.precheck.shield.anchors import Anchor, start_anchors
 
 NONE, MEDIUM, HIGH, CRITICAL = 0, 1, 2, 3
 LEVELS = ("none", "medium", "high", "critical")
@@ -48,12 +51,44 @@ class Rule:
     cased: bool = False
     # The pattern must start at a word boundary (a leading \b, checked outside the regex).
     word_start: bool = False
+    # The literals every match starts with, found by `str.find` when the prompt's vocabulary
+    # holds the word prefix beside each; and a regex for those no vocabulary key stands for.
+    # Neither: the start is not a few literals, and the regex is searched everywhere.
+    anchors: tuple[tuple[str, str], ...] = ()
+    loose_anchors: re.Pattern[str] | None = None
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(self, text: str, vocab: frozenset[str] | None = None) -> re.Match[str] | None:
+        """The first match, as `pattern.search` finds it (after the word-start check).
+
+        With anchors, the regex is tried only where one of them occurs; `vocab`, the word
+        prefixes of `text`, skips the anchors the prompt cannot hold.
+        """
+        if self.anchors or self.loose_anchors is not None:
+            return self._anchored_search(text, vocab)
         m = self.pattern.search(text)
         while m is not None and self.word_start and m.start() and _is_word(text[m.start() - 1]):
             m = self.pattern.search(text, m.start() + 1)
         return m
+
+    def _anchored_search(self, text: str, vocab: frozenset[str] | None) -> re.Match[str] | None:
+        starts: set[int] = set()
+        for literal, key in self.anchors:
+            if vocab is not None and key not in vocab:
+                continue
+            at = text.find(literal)
+            while at >= 0:
+                starts.add(at)
+                at = text.find(literal, at + 1)
+        if self.loose_anchors is not None:
+            starts.update(_occurrences(self.loose_anchors, text))
+        match = self.pattern.match
+        for at in sorted(starts):
+            if self.word_start and at and _is_word(text[at - 1]):
+                continue
+            m = match(text, at)
+            if m is not None:
+                return m
+        return None
 
     @property
     def category(self) -> str:
@@ -92,7 +127,49 @@ def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = Fal
         # only when nothing precedes it; the word boundary is checked in `Rule.search`.
         pattern = pattern[2:]
     compiled = re.compile(pattern, re.MULTILINE)
-    return Rule(rule_id, tier, alternatives, compiled, cased, word_start)
+    keyed, loose = _anchor_keys(pattern, word_start, cased)
+    return Rule(rule_id, tier, alternatives, compiled, cased, word_start, keyed, loose)
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _anchor_keys(
+    pattern: str, word_start: bool, cased: bool
+) -> tuple[tuple[tuple[str, str], ...], re.Pattern[str] | None]:
+    anchors = start_anchors(pattern, re.MULTILINE)
+    if anchors is None:
+        return (), None
+    keyed, loose = [], []
+    for anchor in anchors:
+        key = _vocab_key(anchor, word_start, cased)
+        if key:
+            keyed.append((anchor.text, key))
+        else:
+            loose.append(re.escape(anchor.text))
+    # Longest first, though any literal found at a position is enough: only starts count.
+    loose.sort(key=len, reverse=True)
+    return tuple(keyed), re.compile("|".join(loose)) if loose else None
+
+
+def _occurrences(literals: re.Pattern[str], text: str) -> Iterator[int]:
+    """Every position where one of the literals starts, overlapping ones included."""
+    m = literals.search(text)
+    while m is not None:
+        yield m.start()
+        m = literals.search(text, m.start() + 1)
+
+
+def _vocab_key(anchor: Anchor, word_start: bool, cased: bool) -> str:
+    """The prefix a prompt's vocabulary holds when the anchor occurs at a word start: its
+    leading letters, when they are a whole word of the prompt or at least KEY_LEN long."""
+    letters = _LETTERS.match(anchor.text)
+    if cased or not (anchor.bounded or word_start) or letters is None:
+        return ""
+    word = letters.group()
+    if len(word) < KEY_LEN and len(word) == len(anchor.text) and not anchor.word_ends:
+        return ""  # the prompt's word may go on past the literal: its prefix is unknown
+    return word[:KEY_LEN]
 
 
 def _single_branch(pattern: str) -> bool:

@@ -70,7 +70,8 @@ class RuleIndex:
     def match(self, low: str, text: str | None = None, vocab: frozenset[str] | None = None
               ) -> Iterator[Hit]:  # fmt: skip
         """Hits in `low` (lower-cased); cased rules read `text`, the original, when given."""
-        for rule in self.candidates(low, vocabulary(low) if vocab is None else vocab):
-            m = rule.search(text if rule.cased and text is not None else low)
+        vocab = vocabulary(low) if vocab is None else vocab
+        for rule in self.candidates(low, vocab):
+            m = rule.search(text if rule.cased and text is not None else low, vocab)
             if m is not None:
                 yield Hit(rule.rule_id, rule.tier, m.start(), m.end())
