@@ -35,7 +35,8 @@ def start_anchors(pattern: str, flags: int) -> tuple[Anchor, ...] | None:
     parsed = _PARSER.parse(pattern, flags)
     if parsed.state.flags & _CASE_FLAGS:
         return None
-    heads, _ = _walk(list(parsed.data), {Anchor("", False, False)})
+    stopped, consumed = _walk(list(parsed.data), {Anchor("", False, False)})
+    heads = stopped | consumed
     if any(not head.text for head in heads):
         return None
     return tuple(sorted(heads))
@@ -53,45 +54,57 @@ class Anchor(NamedTuple):
 _Heads = set[Anchor]
 
 
-def _walk(items: list[Any], heads: _Heads) -> tuple[_Heads, bool]:
-    """Extend every head by the items in turn; the flag says whether all items were
-    consumed (so what follows may extend the heads further)."""
+def _walk(items: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
+    """Extend the heads by the items in turn. Returns the heads that stopped early (an item
+    that is no literal, or long enough) and those that consumed every item, which what
+    follows the items may extend further."""
+    stopped: _Heads = set()
     for index, (op, av) in enumerate(items):
+        if not heads:
+            break
         if all(len(head.text) >= _ENOUGH_CHARS for head in heads):
-            return heads, False
+            return stopped | heads, set()
         if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
-            repeated = _repeat(av, items[index + 1 :], heads)
-            return (heads if len(repeated) > _MAX_ANCHORS else repeated), False
+            more, consumed = _repeat(av, items[index + 1 :], heads)
+            if len(stopped) + len(more) + len(consumed) > _MAX_ANCHORS:
+                return stopped | heads, set()
+            return stopped | more, consumed
         step = _step(op, av, heads)
-        if step is None or len(step[0]) > _MAX_ANCHORS:
+        if step is None:
+            return stopped | (_ended(heads) if _starts_non_letter(op, av) else heads), set()
+        more, extended = step
+        if len(stopped) + len(more) + len(extended) > _MAX_ANCHORS:
             # Shorter literals, then: still a start of every match.
-            return (_ended(heads) if _starts_non_letter(op, av) else heads), False
-        heads, complete = step
-        if not complete:
-            return heads, False
-    return heads, True
+            return stopped | heads, set()
+        stopped |= more
+        heads = extended
+    return stopped, heads
 
 
-def _repeat(av: Any, rest: list[Any], heads: _Heads) -> _Heads:
+def _repeat(av: Any, rest: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
     """`x{min,max}` then `rest`: a match starts with x, or, when x may be absent, with rest.
-    The heads stop after one x (another may follow)."""
+    The heads that took x stop after it (another x may follow)."""
     low, _, item = av
-    taken, _ = _walk(list(item.data), heads)
+    stopped, consumed = _walk(list(item.data), heads)
+    taken = stopped | consumed
     if low > 0:
-        return taken
-    return taken | _walk(rest, heads)[0]
+        return taken, set()
+    skipped, through = _walk(rest, heads)
+    return taken | skipped, through
 
 
-def _step(op: Any, av: Any, heads: _Heads) -> tuple[_Heads, bool] | None:
+def _step(op: Any, av: Any, heads: _Heads) -> tuple[_Heads, _Heads] | None:
+    """(heads that stopped, heads extended by the item), or None when the item is no
+    literal the heads can be extended by."""
     if op is _C.LITERAL:
-        return {_extended(head, chr(av)) for head in heads}, True
+        return set(), {_extended(head, chr(av)) for head in heads}
     if op is _C.IN:
         chars = _class_chars(av)
         if chars is None:
             return None
-        return {_extended(head, ch) for head in heads for ch in chars}, True
+        return set(), {_extended(head, ch) for head in heads for ch in chars}
     if op is _C.AT and av is _C.AT_BOUNDARY:
-        return {_at_boundary(head) for head in heads}, True
+        return set(), {_at_boundary(head) for head in heads}
     if op is _C.SUBPATTERN:
         if av[1] or av[2]:
             return None  # local flags, such as (?i:...), change what a literal matches
@@ -129,16 +142,16 @@ def _starts_non_letter(op: Any, av: Any) -> bool:
     return all(kind is _C.CATEGORY and str(value) in _NON_LETTER_CATEGORIES for kind, value in av)
 
 
-def _alternatives(alternatives: list[list[Any]], heads: _Heads) -> tuple[_Heads, bool]:
-    out: _Heads = set()
-    complete = True
+def _alternatives(alternatives: list[list[Any]], heads: _Heads) -> tuple[_Heads, _Heads]:
+    stopped: _Heads = set()
+    through: _Heads = set()
     for alternative in alternatives:
         # Each alternative starts from the same heads; a boundary seen inside one applies to
         # the heads it extends only.
-        extended, done = _walk(alternative, heads)
-        out |= extended
-        complete = complete and done
-    return out, complete
+        more, extended = _walk(alternative, heads)
+        stopped |= more
+        through |= extended
+    return stopped, through
 
 
 def _class_chars(items: list[Any]) -> list[str] | None:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 
 from routing.precheck.shield.anchors import Anchor, start_anchors
@@ -51,36 +50,38 @@ class Rule:
     cased: bool = False
     # The pattern must start at a word boundary (a leading \b, checked outside the regex).
     word_start: bool = False
-    # The literals every match starts with, found by `str.find` when the prompt's vocabulary
-    # holds the word prefix beside each; and a regex for those no vocabulary key stands for.
-    # Neither: the start is not a few literals, and the regex is searched everywhere.
-    anchors: tuple[tuple[str, str], ...] = ()
-    loose_anchors: re.Pattern[str] | None = None
+    # The literals every match starts with (see `anchors`): the regex is tried only where
+    # one occurs. Each comes with the word prefix a prompt's vocabulary must hold for it to
+    # occur ("" when unknown) and whether it must start a word. Empty: the start is not a
+    # few literals, and the regex is searched everywhere.
+    anchors: tuple[tuple[str, str, bool], ...] = ()
 
-    def search(self, text: str, vocab: frozenset[str] | None = None) -> re.Match[str] | None:
+    def search(
+        self, text: str, vocab: frozenset[str] | None = None, found: Found | None = None
+    ) -> re.Match[str] | None:
         """The first match, as `pattern.search` finds it (after the word-start check).
 
-        With anchors, the regex is tried only where one of them occurs; `vocab`, the word
-        prefixes of `text`, skips the anchors the prompt cannot hold.
+        `vocab`, the word prefixes of `text`, skips the anchors the prompt cannot hold;
+        `found` keeps anchor positions for the next rule over the same text.
         """
-        if self.anchors or self.loose_anchors is not None:
-            return self._anchored_search(text, vocab)
+        if self.anchors:
+            return self._anchored_search(text, vocab, {} if found is None else found)
         m = self.pattern.search(text)
         while m is not None and self.word_start and m.start() and _is_word(text[m.start() - 1]):
             m = self.pattern.search(text, m.start() + 1)
         return m
 
-    def _anchored_search(self, text: str, vocab: frozenset[str] | None) -> re.Match[str] | None:
+    def _anchored_search(
+        self, text: str, vocab: frozenset[str] | None, found: Found
+    ) -> re.Match[str] | None:
         starts: set[int] = set()
-        for literal, key in self.anchors:
-            if vocab is not None and key not in vocab:
+        for literal, key, at_word in self.anchors:
+            if key and vocab is not None and key not in vocab:
                 continue
-            at = text.find(literal)
-            while at >= 0:
-                starts.add(at)
-                at = text.find(literal, at + 1)
-        if self.loose_anchors is not None:
-            starts.update(_occurrences(self.loose_anchors, text))
+            positions = found.get((literal, at_word))
+            if positions is None:
+                positions = found[literal, at_word] = _positions(text, literal, at_word)
+            starts.update(positions)
         match = self.pattern.match
         for at in sorted(starts):
             if self.word_start and at and _is_word(text[at - 1]):
@@ -127,37 +128,67 @@ def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = Fal
         # only when nothing precedes it; the word boundary is checked in `Rule.search`.
         pattern = pattern[2:]
     compiled = re.compile(pattern, re.MULTILINE)
-    keyed, loose = _anchor_keys(pattern, word_start, cased)
-    return Rule(rule_id, tier, alternatives, compiled, cased, word_start, keyed, loose)
+    anchors = _anchor_keys(pattern, word_start, cased)
+    return Rule(rule_id, tier, alternatives, compiled, cased, word_start, anchors)
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def _anchor_keys(
-    pattern: str, word_start: bool, cased: bool
-) -> tuple[tuple[tuple[str, str], ...], re.Pattern[str] | None]:
+def _anchor_keys(pattern: str, word_start: bool, cased: bool) -> tuple[tuple[str, str, bool], ...]:
     anchors = start_anchors(pattern, re.MULTILINE)
     if anchors is None:
-        return (), None
-    keyed, loose = [], []
+        return ()
+    keys: dict[tuple[str, bool], str] = {}
     for anchor in anchors:
+        at_word = (anchor.bounded or word_start) and _is_word(anchor.text[0])
+        spot = (_shortened(anchor.text), at_word)
         key = _vocab_key(anchor, word_start, cased)
-        if key:
-            keyed.append((anchor.text, key))
-        else:
-            loose.append(re.escape(anchor.text))
-    # Longest first, though any literal found at a position is enough: only starts count.
-    loose.sort(key=len, reverse=True)
-    return tuple(keyed), re.compile("|".join(loose)) if loose else None
+        # Two anchors cut to one literal: it is looked for when either could occur.
+        keys[spot] = key if keys.get(spot, key) == key else ""
+    return _without_longer(keys)
 
 
-def _occurrences(literals: re.Pattern[str], text: str) -> Iterator[int]:
-    """Every position where one of the literals starts, overlapping ones included."""
-    m = literals.search(text)
-    while m is not None:
-        yield m.start()
-        m = literals.search(text, m.start() + 1)
+_MIN_ANCHOR = 4
+
+
+def _shortened(literal: str) -> str:
+    """The literal cut after its first word (a short word keeps a little of what follows):
+    each literal costs one scan of the prompt, and "write out", "write down" need only one
+    for "write", "do not follow" and "do not obey" one for "do n"."""
+    letters = _LETTERS.match(literal)
+    if letters is not None and letters.end() >= _MIN_ANCHOR:
+        return literal[: letters.end()]
+    return literal[:_MIN_ANCHOR]
+
+
+def _without_longer(keys: dict[tuple[str, bool], str]) -> tuple[tuple[str, str, bool], ...]:
+    """Drops a literal another one starts, when that one is looked for whenever it is: its
+    positions are among the other's."""
+    kept: list[tuple[str, str, bool]] = []
+    for (literal, at_word), key in sorted(keys.items()):
+        covered = any(
+            literal.startswith(other) and at_word == other_at_word and other_key in ("", key)
+            for other, other_key, other_at_word in kept
+        )
+        if not covered:
+            kept.append((literal, key, at_word))
+    return tuple(kept)
+
+
+# Anchor positions in one text, by (literal, must start a word).
+Found = dict[tuple[str, bool], list[int]]
+
+
+def _positions(text: str, literal: str, at_word: bool) -> list[int]:
+    """Every position where `literal` starts (at a word start when `at_word`), by str.find."""
+    out = []
+    at = text.find(literal)
+    while at >= 0:
+        if not (at_word and at and _is_word(text[at - 1])):
+            out.append(at)
+        at = text.find(literal, at + 1)
+    return out
 
 
 def _vocab_key(anchor: Anchor, word_start: bool, cased: bool) -> str:
