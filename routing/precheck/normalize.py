@@ -51,16 +51,25 @@ def clean(raw: str) -> str:
     """The canonical form without decoding: NFKC, invisibles dropped, look-alikes folded."""
     if raw.isascii():
         return _clean_ascii(raw)
-    text = _SURROGATES.sub("", _LINE_BREAK.sub("\n", raw))
+    # Passes whose characters are absent are skipped: looking for their UTF-8 bytes is a
+    # C-level byte search, several times cheaper than a regex class scanned over the text.
+    text = raw
+    try:
+        data = raw.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        text = _SURROGATES.sub("", _LINE_BREAK.sub("\n", raw))
+    else:
+        if _holds(data, _LINE_BREAK_BYTES):
+            text = _LINE_BREAK.sub("\n", text)
     # Invisibles go before NFKC too: one between a letter and its mark would otherwise
     # block the composition, and the result would change on a second pass.
     text = _INVISIBLE.sub("", text)
     text = unicodedata.normalize("NFKC", text)
     text = _INVISIBLE.sub("", text)
     text = _fold_confusables(text)
-    text = _STACKED_MARKS.sub("", text)
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
+    if _holds(text.encode("utf-8"), _MARK_BYTES):
+        text = _STACKED_MARKS.sub("", text)
+    return _collapse_blanks(text)
 
 
 def _clean_ascii(text: str) -> str:
@@ -69,9 +78,51 @@ def _clean_ascii(text: str) -> str:
         text = _LINE_BREAK.sub("\n", text)
     if not text.isprintable():
         text = _ASCII_CONTROL.sub("", text)
-    if "  " in text or "\n" in text or "\t" in text:
-        text = _NEWLINES.sub("\n", _SPACES.sub(" ", text))
-    return text.strip()
+    return _collapse_blanks(text)
+
+
+def _collapse_blanks(text: str) -> str:
+    """Runs of blanks to one space, blank lines and the blanks around line breaks dropped."""
+    if _plain_blanks(text):
+        return text.strip()
+    # The same as _SPACES, then _NEWLINES, then strip (the tests hold them equal), by
+    # C-level splits: a regex class checked at every character costs several times more.
+    return "\n".join(" ".join(words) for line in text.split("\n") if (words := line.split()))
+
+
+def _plain_blanks(text: str) -> bool:
+    """True when every blank is a single space or line break between two non-blanks (the
+    blank passes would change nothing but the ends): counted with C-level calls."""
+    if "  " in text or " \n" in text or "\n " in text or "\n\n" in text:
+        return False
+    blanks = len(text) - sum(map(len, text.split()))
+    return blanks == text.count(" ") + text.count("\n")
+
+
+def _utf8_needles(chars: str) -> tuple[bytes, ...]:
+    """Byte strings one of which is in the UTF-8 form of any text holding one of `chars`:
+    their whole encodings, or for a long list their lead bytes."""
+    encoded = {ch.encode("utf-8") for ch in chars}
+    if len(encoded) > 8:
+        encoded = {code[:-1] or code for code in encoded}
+    return tuple(sorted(encoded))
+
+
+def _members(spec: str) -> str:
+    """The characters of a regex class body made of characters and "a-b" ranges."""
+    out, i = [], 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out += map(chr, range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return "".join(out)
+
+
+def _holds(data: bytes, needles: tuple[bytes, ...]) -> bool:
+    return any(needle in data for needle in needles)
 
 
 # --- invisible and control characters -----------------------------------------------------
@@ -88,11 +139,14 @@ _INVISIBLE = re.compile(
     "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
     "\uffa0\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
+_LINE_BREAK_BYTES = _utf8_needles("\r\x0b\x0c\x85\u2028\u2029")
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r" ?\n[\s]*")
 # Combining marks NFKC could not compose onto an ASCII letter ("i̴g̴n̴o̴r̴e̴"): pure
 # obfuscation. Marks on non-ASCII letters stay, since many scripts need them.
-_STACKED_MARKS = re.compile("(?<=[A-Za-z])[\u0300-\u036f\u0489\u1ab0-\u1aff\u20d0-\u20ff]+")
+_MARKS = "\u0300-\u036f\u0489\u1ab0-\u1aff\u20d0-\u20ff"
+_STACKED_MARKS = re.compile(f"(?<=[A-Za-z])[{_MARKS}]+")
+_MARK_BYTES = _utf8_needles(_members(_MARKS))
 
 
 # --- confusables ----------------------------------------------------------------------------
@@ -142,13 +196,16 @@ def _fold_confusables(text: str) -> str:
 
 # --- decoding -------------------------------------------------------------------------------
 
-_TAG_RUN = re.compile("[\U000e0020-\U000e007e]{4,}")
-_SELECTOR_RUN = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{4,}")
+_TAGS = "\U000e0020-\U000e007e"
+_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+_TAG_RUN = re.compile(f"[{_TAGS}]{{4,}}")
+_SELECTOR_RUN = re.compile(f"[{_SELECTORS}]{{4,}}")
+_HIDDEN_BYTES = _utf8_needles(_members(_TAGS + _SELECTORS))
 
 
 def _invisible_payloads(raw: str) -> list[str]:
     """ASCII hidden in Unicode tag characters or in variation selectors (one byte each)."""
-    if raw.isascii():
+    if raw.isascii() or not _holds(raw.encode("utf-8", "surrogatepass"), _HIDDEN_BYTES):
         return []
     found = [m.group().translate(_TAG_TO_ASCII) for m in _limited(_TAG_RUN.finditer(raw))]
     for m in _limited(_SELECTOR_RUN.finditer(raw)):

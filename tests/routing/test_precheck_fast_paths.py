@@ -1,0 +1,112 @@
+"""The precheck's fast paths give what the plain definitions give.
+
+Rules search only where one of their start literals occurs, and the normalizer skips or
+replaces passes by C-level string calls; each is checked here against the regex it stands
+for, on the project's shield cases and on generated text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import unicodedata
+from pathlib import Path
+
+from hypothesis import given
+from hypothesis import strategies as st
+
+from routing.precheck.normalize import (
+    _INVISIBLE,
+    _LINE_BREAK,
+    _NEWLINES,
+    _SPACES,
+    _STACKED_MARKS,
+    _SURROGATES,
+    _collapse_blanks,
+    _fold_confusables,
+    clean,
+)
+from routing.precheck.shield import Rule, rules, vocabulary
+from routing.precheck.shield.anchors import start_anchors
+from routing.precheck.shield.engine import _PERSONA_SIGNALS
+
+CASES = Path(__file__).resolve().parents[2] / "routing" / "data" / "shield_cases.jsonl"
+ALL_RULES = rules() + _PERSONA_SIGNALS
+
+
+def _reference_search(rule: Rule, text: str) -> tuple[int, int] | None:
+    m = rule.pattern.search(text)
+    while m is not None and rule.word_start and m.start() and _word(text[m.start() - 1]):
+        m = rule.pattern.search(text, m.start() + 1)
+    return None if m is None else m.span()
+
+
+def _word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"
+
+
+def _texts() -> list[str]:
+    lines = CASES.read_text(encoding="utf-8").splitlines()
+    texts = [json.loads(line)["text"] for line in lines if line.strip()]
+    # Attacks inside a longer document too, where the first match is not at the start.
+    return texts + ["Some notes first.\n" + a + "\nand more text after it." for a in texts[::3]]
+
+
+def _assert_same_first_match(text: str) -> None:
+    for view in (text, text.lower()):
+        vocab = vocabulary(view.lower())
+        for rule in ALL_RULES:
+            found = rule.search(view, vocab)
+            assert (None if found is None else found.span()) == _reference_search(rule, view), (
+                rule.rule_id
+            )
+
+
+def test_most_rules_have_start_anchors() -> None:
+    anchored = [rule for rule in ALL_RULES if rule.anchors]
+    assert len(anchored) >= 0.85 * len(ALL_RULES)
+
+
+def test_anchored_search_finds_the_first_match_on_the_shield_cases() -> None:
+    for text in _texts():
+        _assert_same_first_match(text)
+
+
+@given(
+    st.lists(
+        st.sampled_from(
+            ["ignore", "all", "previous", "instructions", "you", "are", "DAN", "now", "do",
+             "not", "follow", "your", "rules", "system", "prompt", "reveal", "\n", ":", "<|",
+             "im_start", "|>", "[inst]", "olvida", "todo", "忽略", "之前", "指令", "-", "==="]
+        ),
+        max_size=24,
+    ),
+    st.sampled_from([" ", "", "\n", "  "]),
+)  # fmt: skip
+def test_anchored_search_finds_the_first_match_on_generated_text(
+    words: list[str], sep: str
+) -> None:
+    _assert_same_first_match(sep.join(words))
+
+
+def test_anchors_are_literals_every_match_starts_with() -> None:
+    anchors = start_anchors(r"\b(?:read|do not follow|x?y)\s+x|\bab\b|c\W", re.MULTILINE)
+    assert anchors is not None
+    assert {a.text for a in anchors} == {"read", "do not follo", "x", "y", "ab", "c"}
+    # A start that is not a few literals has none: the regex is searched everywhere.
+    assert start_anchors(r"\s*ignore", re.MULTILINE) is None
+    assert start_anchors(r"(?i:ignore)", re.MULTILINE) is None
+
+
+@given(st.text(alphabet=" \n\t\xa0\u3000\u1680\x1c\u2028ab.", max_size=40))
+def test_blank_collapsing_equals_the_two_regex_passes(text: str) -> None:
+    assert _collapse_blanks(text) == _NEWLINES.sub("\n", _SPACES.sub(" ", text)).strip()
+
+
+@given(st.text(alphabet="ab \u0301\u20d0\u2028\r\U000e0041\ufe01\u200b\u0430", max_size=30))
+def test_passes_skipped_for_absent_characters_change_nothing(text: str) -> None:
+    # The reference: every pass run, as before the skips.
+    expected = _SURROGATES.sub("", _LINE_BREAK.sub("\n", text))
+    expected = _INVISIBLE.sub("", unicodedata.normalize("NFKC", _INVISIBLE.sub("", expected)))
+    expected = _STACKED_MARKS.sub("", _fold_confusables(expected))
+    assert clean(text) == _collapse_blanks(expected)
