@@ -228,6 +228,9 @@ _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
 _HEX_RUN = re.compile(r"(?:(?:0x|\\x)?[0-9A-Fa-f]{2}(?:, ?|[ :])?){8,}")
 # Hex of text interleaves digits and letters ("69676e"); prose and plain numbers rarely do.
 _HEX_HINT = re.compile(r"[0-9][a-fA-F]|[a-fA-F][0-9]|\\x|0x")
+# The same test as _HEX_HINT, tried at digits only (rare in prose) rather than at every
+# letter a to f.
+_HEX_HINT_AT_DIGIT = re.compile(r"[0-9](?:(?<=[a-fA-F][0-9])|(?=[a-fA-F]))")
 _HEX_NOISE = re.compile(r"0x|\\x|[ ,:]")
 _URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _B64_URLSAFE = str.maketrans("-_", "+/")
@@ -266,8 +269,8 @@ def _limited(matches: Iterator[re.Match[str]], limit: int = 64) -> Iterator[re.M
 
 
 def _base64_payloads(text: str) -> Iterator[str]:
-    for m in _limited(_BASE64_RUN.finditer(text)):
-        run = m.group().rstrip("=")[:MAX_CANDIDATE_CHARS]
+    for run in _base64_runs(text):
+        run = run[:MAX_CANDIDATE_CHARS]
         # Real base64 of text mixes cases; a long plain word or a path does not.
         if run.islower() or run.isupper() or run.isdigit():
             continue
@@ -280,8 +283,23 @@ def _base64_payloads(text: str) -> Iterator[str]:
         yield from _as_text(data)
 
 
+# Bytes outside the base64 alphabet (multi-byte UTF-8 included) become spaces.
+_NON_BASE64 = bytes(
+    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "+/_-") else 32 for c in range(256)
+)
+
+
+def _base64_runs(text: str) -> Iterator[str]:
+    """What _BASE64_RUN finds, its "=" padding stripped: the first 64 runs of the alphabet
+    at least 16 long. Split in C: the regex would try a match at every letter of prose."""
+    tokens = text.encode("utf-8", "surrogatepass").translate(_NON_BASE64).decode().split()
+    if not tokens or max(map(len, tokens)) < 16:
+        return iter(())
+    return itertools.islice((token for token in tokens if len(token) >= 16), 64)
+
+
 def _hex_payloads(text: str) -> Iterator[str]:
-    if _HEX_HINT.search(text) is None:
+    if "\\x" not in text and "0x" not in text and _HEX_HINT_AT_DIGIT.search(text) is None:
         return
     for m in _limited(_HEX_RUN.finditer(text)):
         digits = _HEX_NOISE.sub("", m.group()[:MAX_CANDIDATE_CHARS])
@@ -337,13 +355,16 @@ _COMMON_WORDS = frozenset(
 )  # fmt: skip
 _COMMON_WORDS_ROT13 = frozenset(codecs.encode(word, "rot13") for word in _COMMON_WORDS)
 _ASCII_WORD = re.compile("[a-z]+")
+# The words of _ASCII_WORD by C-level translate and split: other bytes become spaces.
+_NON_ASCII_LOWER = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 _LETTER_RUN = re.compile(r"[A-Za-z][A-Za-z ,'-]{14,}")
 
 
 def _rot13_payloads(text: str) -> Iterator[str]:
     low = text.lower()
     # The keywords in their rot13 form, looked up first: ordinary text has none of them.
-    if len(_COMMON_WORDS_ROT13.intersection(_ASCII_WORD.findall(low))) < 3:
+    words = low.encode("utf-8", "surrogatepass").translate(_NON_ASCII_LOWER).decode().split()
+    if len(_COMMON_WORDS_ROT13.intersection(words)) < 3:
         return
     for m in _LETTER_RUN.finditer(low):
         start, end = m.start(), min(m.end(), m.start() + MAX_CANDIDATE_CHARS)

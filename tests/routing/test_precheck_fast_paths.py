@@ -7,6 +7,7 @@ for, on the project's shield cases and on generated text.
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 import unicodedata
@@ -16,12 +17,18 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from routing.precheck.normalize import (
+    _ASCII_WORD,
+    _BASE64_RUN,
+    _HEX_HINT,
+    _HEX_HINT_AT_DIGIT,
     _INVISIBLE,
     _LINE_BREAK,
     _NEWLINES,
+    _NON_ASCII_LOWER,
     _SPACES,
     _STACKED_MARKS,
     _SURROGATES,
+    _base64_runs,
     _collapse_blanks,
     _fold_confusables,
     clean,
@@ -110,3 +117,26 @@ def test_passes_skipped_for_absent_characters_change_nothing(text: str) -> None:
     expected = _INVISIBLE.sub("", unicodedata.normalize("NFKC", _INVISIBLE.sub("", expected)))
     expected = _STACKED_MARKS.sub("", _fold_confusables(expected))
     assert clean(text) == _collapse_blanks(expected)
+
+
+_DECODER_TEXT = st.text(alphabet="ab0x\\fF9 =+/-_é.\nAZ", max_size=80)
+
+
+@given(_DECODER_TEXT)
+def test_hex_hint_at_digits_equals_the_plain_hint(text: str) -> None:
+    plain = _HEX_HINT.search(text) is not None
+    fast = "\\x" in text or "0x" in text or _HEX_HINT_AT_DIGIT.search(text) is not None
+    assert fast == plain
+
+
+@given(_DECODER_TEXT)
+def test_base64_runs_split_in_c_equal_the_regex_runs(text: str) -> None:
+    expected = [m.group().rstrip("=") for m in itertools.islice(_BASE64_RUN.finditer(text), 64)]
+    assert list(_base64_runs(text)) == expected
+
+
+@given(_DECODER_TEXT)
+def test_rot13_words_split_in_c_equal_the_regex_words(text: str) -> None:
+    low = text.lower()
+    split = low.encode("utf-8", "surrogatepass").translate(_NON_ASCII_LOWER).decode().split()
+    assert set(split) == set(_ASCII_WORD.findall(low))
