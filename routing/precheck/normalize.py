@@ -110,7 +110,8 @@ def _utf8_needles(chars: str) -> tuple[bytes, ...]:
 
 def _members(spec: str) -> str:
     """The characters of a regex class body made of characters and "a-b" ranges."""
-    out, i = [], 0
+    out: list[str] = []
+    i = 0
     while i < len(spec):
         if i + 2 < len(spec) and spec[i + 1] == "-":
             out += map(chr, range(ord(spec[i]), ord(spec[i + 2]) + 1))
