@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from routing.precheck.anchors import start_anchors
+
 MAX_DECODED_ITEMS = 16
 MAX_DECODED_CHARS = 16_384
 # A single candidate longer than this is decoded only up to the cap.
@@ -391,6 +393,32 @@ _CUT_HINT = re.compile(
     r"|(?<=(?<![^\W\d_])[^\W\d_]{3}.))[^\W\d_]{2}"
 )
 _CUT_WORD = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,3})[-_*|/]([^\W\d_]{2,})")
+_LETTER_RUN_AT = re.compile(r"[^\W\d_]*")
+
+
+def _rejoin_cut_words(low: str) -> str:
+    """`_CUT_WORD.sub(r"\1\2", low)`: the separator of each cut dropped. Its matches are the
+    separators _CUT_HINT finds (tried at separators only, while _CUT_WORD is tried at every
+    letter), except one inside the word a previous match ran to: "ab-cd-ef" gives "abcd-ef"."""
+    pieces, last, taken_to = [], 0, 0
+    for hint in _CUT_HINT.finditer(low):
+        at = hint.start()
+        start = at - 1
+        while start > 0 and _is_letter(low[start - 1]):
+            start -= 1
+        if start < taken_to:
+            continue  # the word before the separator was taken by the previous match
+        end = _LETTER_RUN_AT.match(low, at + 1)
+        taken_to = at + 1 if end is None else end.end()
+        pieces += [low[last:at]]
+        last = at + 1
+    return "".join(pieces) + low[last:]
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalnum() and not ch.isdecimal()
+
+
 # Digits and symbols standing in for letters inside a word: "1gn0r3", "pr0mpt", "$y$tem".
 # A stand-in between letters ("pr0mpt", "1gn0re"), not a number next to a word ("5th", "$20").
 _LEET_HINT = re.compile(
@@ -404,6 +432,17 @@ _SCRAMBLE_CUE = re.compile(
     r"unscrambl|scrambled|jumbled|anagram|rearrang|re-?order|backwards|reverse|right order"
     r"|correct order|desordenad|invers|umgekehrt|durcheinander|mélang|à l'envers|наоборот"
 )
+_SCRAMBLE_LITERALS = tuple(anchor.text for anchor in start_anchors(_SCRAMBLE_CUE.pattern, 0) or ())
+
+
+def _scramble_cue(low: str) -> bool:
+    """`_SCRAMBLE_CUE.search(low)`, after a look for the literals its matches start with:
+    a few C-level finds instead of an alternation tried at most letters of the prompt."""
+    if _SCRAMBLE_LITERALS and not any(map(low.__contains__, _SCRAMBLE_LITERALS)):
+        return False
+    return _SCRAMBLE_CUE.search(low) is not None
+
+
 _SCRAMBLE_WORDS = (
     "ignore", "disregard", "forget", "bypass", "override", "previous", "prior", "instructions",
     "instruction", "rules", "guidelines", "system", "prompt", "reveal", "secret", "password",
@@ -433,12 +472,12 @@ def unmask(text: str) -> str:
             lambda m: _SPACED_SEPARATORS.sub("", m.group()).translate(_CONFUSABLE_TABLE), out
         )
     if _CUT_HINT.search(out):
-        out = _CUT_WORD.sub(r"\1\2", out)
+        out = _rejoin_cut_words(out)
     if _LEET_HINT.search(out):
         out = _unleet(out)
     if "__" in out:
         out = _filled_blanks(out)
-    if _SCRAMBLE_CUE.search(low):
+    if _scramble_cue(low):
         restored = _unscrambled(out)
         if restored:
             out += "\n" + " ".join(restored)

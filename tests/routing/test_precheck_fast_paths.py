@@ -16,26 +16,31 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
+from routing.precheck.anchors import start_anchors
 from routing.precheck.normalize import (
     _ASCII_WORD,
     _BASE64_RUN,
+    _CUT_WORD,
     _HEX_HINT,
     _HEX_HINT_AT_DIGIT,
     _INVISIBLE,
     _LINE_BREAK,
     _NEWLINES,
     _NON_ASCII_LOWER,
+    _SCRAMBLE_CUE,
     _SPACES,
     _STACKED_MARKS,
     _SURROGATES,
     _base64_runs,
     _collapse_blanks,
     _fold_confusables,
+    _rejoin_cut_words,
+    _scramble_cue,
     clean,
 )
 from routing.precheck.shield import Rule, rules, vocabulary
-from routing.precheck.shield.anchors import start_anchors
 from routing.precheck.shield.engine import _PERSONA_SIGNALS
+from routing.precheck.shield.heuristics import _LONG_WORD, _long_words
 
 CASES = Path(__file__).resolve().parents[2] / "routing" / "data" / "shield_cases.jsonl"
 ALL_RULES = rules() + _PERSONA_SIGNALS
@@ -140,3 +145,19 @@ def test_rot13_words_split_in_c_equal_the_regex_words(text: str) -> None:
     low = text.lower()
     split = low.encode("utf-8", "surrogatepass").translate(_NON_ASCII_LOWER).decode().split()
     assert set(split) == set(_ASCII_WORD.findall(low))
+
+
+@given(st.text(alphabet="ab-_*|/ é1.\nc", max_size=40))
+def test_cut_words_rejoined_from_the_hint_equal_the_regex_rejoin(text: str) -> None:
+    assert _rejoin_cut_words(text) == _CUT_WORD.sub(r"\1\2", text)
+
+
+@given(st.text(alphabet="abcdefghijklmnop é.-", max_size=80))
+def test_long_words_split_in_c_equal_the_regex_words(text: str) -> None:
+    assert _long_words(text) == _LONG_WORD.findall(text)
+
+
+@given(st.sampled_from(["", "please ", "unscramble ", "re-order ", "à l'envers ", "reverse"]))
+def test_scramble_cue_precheck_equals_the_regex(prefix: str) -> None:
+    for text in (prefix + "these words", "the right order of " + prefix, prefix.upper()):
+        assert _scramble_cue(text) == (_SCRAMBLE_CUE.search(text) is not None)

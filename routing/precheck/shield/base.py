@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from routing.precheck.shield.anchors import Anchor, start_anchors
+from routing.precheck.anchors import Anchor, start_anchors
 
 NONE, MEDIUM, HIGH, CRITICAL = 0, 1, 2, 3
 LEVELS = ("none", "medium", "high", "critical")
