@@ -52,6 +52,8 @@ class Anchor(NamedTuple):
 
 
 _Heads = set[Anchor]
+# Anchors (^, $, \B ...) and lookarounds.
+_ZERO_WIDTH = (_C.AT, _C.ASSERT, _C.ASSERT_NOT)
 
 
 def _walk(items: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
@@ -64,7 +66,7 @@ def _walk(items: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
             break
         if all(len(head.text) >= _ENOUGH_CHARS for head in heads):
             return stopped | heads, set()
-        if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+        if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT):
             more, consumed = _repeat(av, items[index + 1 :], heads)
             if len(stopped) + len(more) + len(consumed) > _MAX_ANCHORS:
                 return stopped | heads, set()
@@ -105,12 +107,17 @@ def _step(op: Any, av: Any, heads: _Heads) -> tuple[_Heads, _Heads] | None:
         return set(), {_extended(head, ch) for head in heads for ch in chars}
     if op is _C.AT and av is _C.AT_BOUNDARY:
         return set(), {_at_boundary(head) for head in heads}
+    if op in _ZERO_WIDTH:
+        # Consumes nothing: the literals before and after it are one start.
+        return set(), heads
     if op is _C.SUBPATTERN:
         if av[1] or av[2]:
             return None  # local flags, such as (?i:...), change what a literal matches
         return _alternatives([list(av[-1].data)], heads)
     if op is _C.BRANCH:
         return _alternatives([list(alt.data) for alt in av[1]], heads)
+    if op is _C.ATOMIC_GROUP:
+        return _alternatives([list(av.data)], heads)
     return None
 
 
@@ -134,7 +141,7 @@ _NON_LETTER_CATEGORIES = ("CATEGORY_SPACE", "CATEGORY_NOT_WORD", "CATEGORY_DIGIT
 
 def _starts_non_letter(op: Any, av: Any) -> bool:
     """True when the item can only match starting with a character that is no letter."""
-    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT):
+    if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT):
         low, _, item = av
         return bool(low > 0 and item.data and _starts_non_letter(*item.data[0]))
     if op is not _C.IN:

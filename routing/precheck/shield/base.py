@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
 
 from routing.precheck.anchors import Anchor, start_anchors
 
@@ -55,6 +56,9 @@ class Rule:
     # occur ("" when unknown) and whether it must start a word. Empty: the start is not a
     # few literals, and the regex is searched everywhere.
     anchors: tuple[tuple[str, str, bool], ...] = ()
+    # The same anchors by vocabulary key, "" for those looked for in every prompt.
+    by_key: dict[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict, compare=False)
+    keys: frozenset[str] = frozenset()
 
     def search(
         self, text: str, vocab: frozenset[str] | None = None, found: Found | None = None
@@ -75,13 +79,13 @@ class Rule:
         self, text: str, vocab: frozenset[str] | None, found: Found
     ) -> re.Match[str] | None:
         starts: set[int] = set()
-        for literal, key, at_word in self.anchors:
-            if key and vocab is not None and key not in vocab:
-                continue
-            positions = found.get((literal, at_word))
-            if positions is None:
-                positions = found[literal, at_word] = _positions(text, literal, at_word)
-            starts.update(positions)
+        keys = self.keys if vocab is None else self.keys & vocab
+        for key in ("", *keys):
+            for spot in self.by_key.get(key, ()):
+                positions = found.get(spot)
+                if positions is None:
+                    positions = found[spot] = _positions(text, *spot)
+                starts.update(positions)
         match = self.pattern.match
         for at in sorted(starts):
             if self.word_start and at and _is_word(text[at - 1]):
@@ -129,7 +133,11 @@ def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = Fal
         pattern = pattern[2:]
     compiled = re.compile(pattern, re.MULTILINE)
     anchors = _anchor_keys(pattern, word_start, cased)
-    return Rule(rule_id, tier, alternatives, compiled, cased, word_start, anchors)
+    by_key: dict[str, tuple[tuple[str, bool], ...]] = {}
+    for literal, key, at_word in anchors:
+        by_key[key] = (*by_key.get(key, ()), (literal, at_word))
+    keys = frozenset(by_key) - {""}
+    return Rule(rule_id, tier, alternatives, compiled, cased, word_start, anchors, by_key, keys)
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")
@@ -140,9 +148,13 @@ def _anchor_keys(pattern: str, word_start: bool, cased: bool) -> tuple[tuple[str
     if anchors is None:
         return ()
     keys: dict[tuple[str, bool], str] = {}
+    # A literal sharing its first word with another is cut to it; one alone stays whole
+    # ("from now on" is rarer than "from").
+    cuts = Counter(_shortened(anchor.text) for anchor in anchors)
     for anchor in anchors:
         at_word = (anchor.bounded or word_start) and _is_word(anchor.text[0])
-        spot = (_shortened(anchor.text), at_word)
+        cut = _shortened(anchor.text)
+        spot = (cut if cuts[cut] > 1 else anchor.text, at_word)
         key = _vocab_key(anchor, word_start, cased)
         # Two anchors cut to one literal: it is looked for when either could occur.
         keys[spot] = key if keys.get(spot, key) == key else ""

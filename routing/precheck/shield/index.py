@@ -72,11 +72,12 @@ class RuleIndex:
         }
         return [self.rules[pos] for pos in sorted(chosen)]
 
-    def match(self, low: str, text: str | None = None, vocab: frozenset[str] | None = None
-              ) -> Iterator[Hit]:  # fmt: skip
-        """Hits in `low` (lower-cased); cased rules read `text`, the original, when given."""
+    def match(self, low: str, text: str | None = None, vocab: frozenset[str] | None = None,
+              found: Found | None = None) -> Iterator[Hit]:  # fmt: skip
+        """Hits in `low` (lower-cased); cased rules read `text`, the original, when given.
+        `found`: anchor positions in `low` already looked for, shared with other indexes."""
         vocab = vocabulary(low) if vocab is None else vocab
-        found: Found = {}
+        found = {} if found is None else found
         found_cased: Found = {}
         for rule in self.candidates(low, vocab):
             if rule.cased and text is not None:
