@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import importlib
 import re
+from collections.abc import Iterator
 from typing import Any, NamedTuple
 
 _PARSER: Any = importlib.import_module("re._parser")
@@ -26,16 +27,21 @@ _MAX_CLASS = 4
 _MAX_ANCHORS = 512
 # Longer anchors add nothing: they are already rare in ordinary text.
 _ENOUGH_CHARS = 12
+# Literals looked for by AnchoredPattern are cut to this: shorter ones, fewer scans.
+_SEARCH_CHARS = 4
 _CASE_FLAGS = re.IGNORECASE
 
 
-def start_anchors(pattern: str, flags: int) -> tuple[Anchor, ...] | None:
+def start_anchors(
+    pattern: str, flags: int, max_class: int = _MAX_CLASS
+) -> tuple[Anchor, ...] | None:
     """The anchors one of which starts every match, or None when the start of the pattern
-    cannot be reduced to non-empty literals."""
+    cannot be reduced to non-empty literals. A class of up to `max_class` characters is
+    spelled out."""
     parsed = _PARSER.parse(pattern, flags)
     if parsed.state.flags & _CASE_FLAGS:
         return None
-    stopped, consumed = _walk(list(parsed.data), {Anchor("", False, False)})
+    stopped, consumed = _walk(list(parsed.data), {Anchor("", False, False)}, max_class)
     heads = stopped | consumed
     if any(not head.text for head in heads):
         return None
@@ -56,7 +62,7 @@ _Heads = set[Anchor]
 _ZERO_WIDTH = (_C.AT, _C.ASSERT, _C.ASSERT_NOT)
 
 
-def _walk(items: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
+def _walk(items: list[Any], heads: _Heads, max_class: int = _MAX_CLASS) -> tuple[_Heads, _Heads]:
     """Extend the heads by the items in turn. Returns the heads that stopped early (an item
     that is no literal, or long enough) and those that consumed every item, which what
     follows the items may extend further."""
@@ -67,11 +73,11 @@ def _walk(items: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
         if all(len(head.text) >= _ENOUGH_CHARS for head in heads):
             return stopped | heads, set()
         if op in (_C.MAX_REPEAT, _C.MIN_REPEAT, _C.POSSESSIVE_REPEAT):
-            more, consumed = _repeat(av, items[index + 1 :], heads)
+            more, consumed = _repeat(av, items[index + 1 :], heads, max_class)
             if len(stopped) + len(more) + len(consumed) > _MAX_ANCHORS:
                 return stopped | heads, set()
             return stopped | more, consumed
-        step = _step(op, av, heads)
+        step = _step(op, av, heads, max_class)
         if step is None:
             return stopped | (_ended(heads) if _starts_non_letter(op, av) else heads), set()
         more, extended = step
@@ -83,25 +89,25 @@ def _walk(items: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
     return stopped, heads
 
 
-def _repeat(av: Any, rest: list[Any], heads: _Heads) -> tuple[_Heads, _Heads]:
+def _repeat(av: Any, rest: list[Any], heads: _Heads, max_class: int) -> tuple[_Heads, _Heads]:
     """`x{min,max}` then `rest`: a match starts with x, or, when x may be absent, with rest.
     The heads that took x stop after it (another x may follow)."""
     low, _, item = av
-    stopped, consumed = _walk(list(item.data), heads)
+    stopped, consumed = _walk(list(item.data), heads, max_class)
     taken = stopped | consumed
     if low > 0:
         return taken, set()
-    skipped, through = _walk(rest, heads)
+    skipped, through = _walk(rest, heads, max_class)
     return taken | skipped, through
 
 
-def _step(op: Any, av: Any, heads: _Heads) -> tuple[_Heads, _Heads] | None:
+def _step(op: Any, av: Any, heads: _Heads, max_class: int) -> tuple[_Heads, _Heads] | None:
     """(heads that stopped, heads extended by the item), or None when the item is no
     literal the heads can be extended by."""
     if op is _C.LITERAL:
         return set(), {_extended(head, chr(av)) for head in heads}
     if op is _C.IN:
-        chars = _class_chars(av)
+        chars = _class_chars(av, max_class)
         if chars is None:
             return None
         return set(), {_extended(head, ch) for head in heads for ch in chars}
@@ -113,11 +119,11 @@ def _step(op: Any, av: Any, heads: _Heads) -> tuple[_Heads, _Heads] | None:
     if op is _C.SUBPATTERN:
         if av[1] or av[2]:
             return None  # local flags, such as (?i:...), change what a literal matches
-        return _alternatives([list(av[-1].data)], heads)
+        return _alternatives([list(av[-1].data)], heads, max_class)
     if op is _C.BRANCH:
-        return _alternatives([list(alt.data) for alt in av[1]], heads)
+        return _alternatives([list(alt.data) for alt in av[1]], heads, max_class)
     if op is _C.ATOMIC_GROUP:
-        return _alternatives([list(av.data)], heads)
+        return _alternatives([list(av.data)], heads, max_class)
     return None
 
 
@@ -149,25 +155,79 @@ def _starts_non_letter(op: Any, av: Any) -> bool:
     return all(kind is _C.CATEGORY and str(value) in _NON_LETTER_CATEGORIES for kind, value in av)
 
 
-def _alternatives(alternatives: list[list[Any]], heads: _Heads) -> tuple[_Heads, _Heads]:
+def _alternatives(
+    alternatives: list[list[Any]], heads: _Heads, max_class: int
+) -> tuple[_Heads, _Heads]:
     stopped: _Heads = set()
     through: _Heads = set()
     for alternative in alternatives:
         # Each alternative starts from the same heads; a boundary seen inside one applies to
         # the heads it extends only.
-        more, extended = _walk(alternative, heads)
+        more, extended = _walk(alternative, heads, max_class)
         stopped |= more
         through |= extended
     return stopped, through
 
 
-def _class_chars(items: list[Any]) -> list[str] | None:
+def _class_chars(items: list[Any], max_class: int) -> list[str] | None:
     chars: list[str] = []
     for op, av in items:
         if op is _C.LITERAL:
             chars.append(chr(av))
-        elif op is _C.RANGE and av[1] - av[0] < _MAX_CLASS:
+        elif op is _C.RANGE and av[1] - av[0] < max_class:
             chars.extend(chr(c) for c in range(av[0], av[1] + 1))
         else:
             return None
-    return chars if len(chars) <= _MAX_CLASS else None
+    return chars if len(chars) <= max_class else None
+
+
+class AnchoredPattern:
+    """A compiled regex searched only where one of its start literals occurs: `finditer`
+    and `search` give what the regex's own give. For patterns tried at most characters of
+    a prompt (a class or alternation of common letters first) whose matches start with a
+    few rarer characters or words; a pattern without anchors is searched as it is."""
+
+    def __init__(self, pattern: re.Pattern[str], max_class: int = 16) -> None:
+        self.pattern = pattern
+        anchors = start_anchors(pattern.pattern, pattern.flags, max_class)
+        # (literal, must start a word): after a \b, a word character needs none before it.
+        spots = sorted(
+            {(a.text[:_SEARCH_CHARS], a.bounded and _is_word(a.text[0])) for a in anchors or ()}
+        )
+        # A literal another one starts adds no position.
+        self.literals = tuple(
+            (literal, at_word)
+            for i, (literal, at_word) in enumerate(spots)
+            if not any(
+                literal.startswith(other) and (at_word or not other_at_word)
+                for other, other_at_word in spots[:i]
+            )
+        )
+
+    def _starts(self, text: str) -> list[int]:
+        starts: set[int] = set()
+        for literal, at_word in self.literals:
+            at = text.find(literal)
+            while at >= 0:
+                if not (at_word and at and _is_word(text[at - 1])):
+                    starts.add(at)
+                at = text.find(literal, at + 1)
+        return sorted(starts)
+
+    def finditer(self, text: str) -> Iterator[re.Match[str]]:
+        if not self.literals:
+            yield from self.pattern.finditer(text)
+            return
+        # Every match holds its literal, so none is empty: the next starts where one ends.
+        resume = 0
+        for at in self._starts(text):
+            if at >= resume and (m := self.pattern.match(text, at)) is not None:
+                resume = m.end()
+                yield m
+
+    def search(self, text: str) -> re.Match[str] | None:
+        return next(self.finditer(text), None)
+
+
+def _is_word(ch: str) -> bool:
+    return ch.isalnum() or ch == "_"

@@ -9,26 +9,33 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from routing.precheck.anchors import AnchoredPattern
 from routing.precheck.shield.base import HIGH, Hit
 from routing.precheck.shield.roles import _AI_TURN, _USER_TURN
 
 # --- payload_splitting ------------------------------------------------------------------------
 
 # Every short quoted literal, in order: the fragments a split payload is assembled from.
-_FRAGMENT = re.compile(
-    r"\"([^\"\n]{1,120})\"|(?<!\w)'([^'\n]{1,120})'(?!\w)|[“‘«]([^”’»\n]{1,120})[”’»]"
-    r"|`([^`\n]{1,120})`"
+# Searched only at quote characters (AnchoredPattern): the regex alone tries every one
+# of its alternatives at every character.
+_FRAGMENT = AnchoredPattern(
+    re.compile(
+        r"\"([^\"\n]{1,120})\"|(?<!\w)'([^'\n]{1,120})'(?!\w)|[“‘«]([^”’»\n]{1,120})[”’»]"
+        r"|`([^`\n]{1,120})`"
+    )
 )
 # "a + b", "'ign' + 'ore'": starts with the literal "+", which the engine finds in C.
 _CONCAT_OP = re.compile(r"\+ ?[a-z_$'\"`]")
 _COMBINE_KEYS = frozenset(
     ("conca", "combi", "join", "joine", "toget", "merge", "appen", "glue", "zusam", "junta", "unir")
 )
-_EXECUTE_RESULT = re.compile(
-    r"\b(?:follow|obey|execute|perform|carry\s+out|act\s+on|comply\s+with)\s+(?:\w+\s+){0,3}?"
-    r"(?:result|resulting|combined|concatenated|it|that|this|z|c|them|instructions?)\b"
-    r"|\bdo\s+what\s+(?:it|the\s+result|z|c)\s+says|\b(?:behave|act|respond)\s+(?:as|like)\s+"
-    r"(?:the\s+)?(?:result|combined|[a-z]\d?)\b"
+_EXECUTE_RESULT = AnchoredPattern(
+    re.compile(
+        r"\b(?:follow|obey|execute|perform|carry\s+out|act\s+on|comply\s+with)\s+(?:\w+\s+){0,3}?"
+        r"(?:result|resulting|combined|concatenated|it|that|this|z|c|them|instructions?)\b"
+        r"|\bdo\s+what\s+(?:it|the\s+result|z|c)\s+says|\b(?:behave|act|respond)\s+(?:as|like)\s+"
+        r"(?:the\s+)?(?:result|combined|[a-z]\d?)\b"
+    )
 )
 
 # --- context: mention rather than use ------------------------------------------------------
@@ -116,7 +123,9 @@ def _deobfuscated_windows(low: str) -> list[str]:
     return [fixed for piece in pieces if (fixed := _deobfuscate(piece)) != piece]
 
 
-def _limited(pattern: re.Pattern[str], text: str, limit: int = 256) -> Iterator[re.Match[str]]:
+def _limited(
+    pattern: re.Pattern[str] | AnchoredPattern, text: str, limit: int = 256
+) -> Iterator[re.Match[str]]:
     for count, match in enumerate(pattern.finditer(text)):
         if count >= limit:
             return
@@ -167,10 +176,12 @@ def _long_words(text: str) -> list[str]:
 
 _MAX_HTML_SPOTS = 64
 _HTML_SPAN = 600
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|font-size\s*:\s*0(?:\.\d+)?(?:px|pt|em)?\s*[;\"']|color\s*:\s*"
-    r"(?:white|#fff(?:fff)?\b|transparent)|visibility\s*:\s*hidden|opacity\s*:\s*0\s*[;\"']"
-    r"|\bhidden\b[^>]{0,40}>"
+_HIDDEN_STYLE = AnchoredPattern(
+    re.compile(
+        r"display\s*:\s*none|font-size\s*:\s*0(?:\.\d+)?(?:px|pt|em)?\s*[;\"']|color\s*:\s*"
+        r"(?:white|#fff(?:fff)?\b|transparent)|visibility\s*:\s*hidden|opacity\s*:\s*0\s*[;\"']"
+        r"|\bhidden\b[^>]{0,40}>"
+    )
 )
 _HIDDEN_STYLE_KEYS = frozenset(("displ", "font", "size", "color", "visib", "opaci", "hidde"))
 _HTML_OVERRIDE = re.compile(r"\b(?:ignore|disregard|forget)\s+(?:all|any|the|previous|prior|your)")
