@@ -66,8 +66,9 @@ def clean(raw: str) -> str:
     # Invisibles go before NFKC too: one between a letter and its mark would otherwise
     # block the composition, and the result would change on a second pass.
     text = _INVISIBLE.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        # Unchanged by NFKC, the text has no invisibles left for the second pass.
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     text = _fold_confusables(text)
     if _holds(text.encode("utf-8"), _MARK_BYTES):
         text = _STACKED_MARKS.sub("", text)
@@ -228,7 +229,8 @@ def _selector_byte(ch: str) -> int:
 
 
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-_HEX_RUN = re.compile(r"(?:(?:0x|\\x)?[0-9A-Fa-f]{2}(?:, ?|[ :])?){8,}")
+MIN_HEX_PAIRS = 8
+_HEX_RUN = re.compile(rf"(?:(?:0x|\\x)?[0-9A-Fa-f]{{2}}(?:, ?|[ :])?){{{MIN_HEX_PAIRS},}}")
 # Hex of text interleaves digits and letters ("69676e"); prose and plain numbers rarely do.
 _HEX_HINT = re.compile(r"[0-9][a-fA-F]|[a-fA-F][0-9]|\\x|0x")
 # The same test as _HEX_HINT, tried at digits only (rare in prose) rather than at every
@@ -301,8 +303,23 @@ def _base64_runs(text: str) -> Iterator[str]:
     return itertools.islice((token for token in tokens if len(token) >= 16), 64)
 
 
+# Hex digits and the separators _HEX_RUN allows become "h", other bytes NUL.
+_HEX_RUN_BYTES = bytes(
+    ord("h") if chr(c) in "0123456789abcdefABCDEFx\\, :" else 0 for c in range(256)
+)
+
+
+def _long_hex_stretch(text: str) -> bool:
+    """Whether some stretch of hex digits and separators is as long as a _HEX_RUN match
+    (16 characters at least): the regex is tried at every letter a to f of prose."""
+    data = text.encode("utf-8", "surrogatepass").translate(_HEX_RUN_BYTES)
+    return max(map(len, data.split(b"\0"))) >= 2 * MIN_HEX_PAIRS
+
+
 def _hex_payloads(text: str) -> Iterator[str]:
     if "\\x" not in text and "0x" not in text and _HEX_HINT_AT_DIGIT.search(text) is None:
+        return
+    if not _long_hex_stretch(text):
         return
     for m in _limited(_HEX_RUN.finditer(text)):
         digits = _HEX_NOISE.sub("", m.group()[:MAX_CANDIDATE_CHARS])
@@ -312,8 +329,9 @@ def _hex_payloads(text: str) -> Iterator[str]:
 
 
 def _url_payloads(text: str) -> Iterator[str]:
-    if "%" not in text:
-        return
+    first = _URL_ESCAPE.search(text)
+    if first is None or _URL_ESCAPE.search(text, first.end()) is None:
+        return  # a candidate token needs two escapes
     # Whitespace-separated tokens rather than a regex: "\S*%..\S*" would rescan a long
     # token from every starting position.
     candidates = (token for token in text.split() if "%" in token)

@@ -24,6 +24,7 @@ from routing.precheck.normalize import (
     _CUT_WORD,
     _HEX_HINT,
     _HEX_HINT_AT_DIGIT,
+    _HEX_RUN,
     _INVISIBLE,
     _LINE_BREAK,
     _NEWLINES,
@@ -32,11 +33,14 @@ from routing.precheck.normalize import (
     _SPACES,
     _STACKED_MARKS,
     _SURROGATES,
+    _URL_ESCAPE,
     _base64_runs,
     _collapse_blanks,
     _fold_confusables,
+    _long_hex_stretch,
     _rejoin_cut_words,
     _scramble_cue,
+    _url_payloads,
     clean,
 )
 from routing.precheck.shield import Rule, rules, vocabulary
@@ -186,3 +190,15 @@ _HEURISTIC_SAMPLES = [
     "font-size:0px; opacity: 0; visibility:hidden, behave as c, don't 'quote' it's",
     "''''\"\"\"```«»“”‘’ carry out them, act on it, comply with instructions",
 ]
+
+
+@given(st.text(alphabet="0123456789abcdefABx\\, :.zé%2", max_size=60))
+def test_hex_runs_are_only_ruled_out_where_the_regex_finds_none(text: str) -> None:
+    if _HEX_RUN.search(text) is not None:
+        assert _long_hex_stretch(text)
+
+
+@given(st.text(alphabet="%2fAb z.+", max_size=40))
+def test_url_payloads_need_two_escapes_in_the_text(text: str) -> None:
+    if len(_URL_ESCAPE.findall(text)) < 2:
+        assert list(_url_payloads(text)) == []
