@@ -195,11 +195,12 @@ Found = dict[tuple[str, bool], list[int]]
 def _positions(text: str, literal: str, at_word: bool) -> list[int]:
     """Every position where `literal` starts (at a word start when `at_word`), by str.find."""
     out = []
-    at = text.find(literal)
+    find = text.find
+    at = find(literal)
     while at >= 0:
-        if not (at_word and at and _is_word(text[at - 1])):
+        if not at_word or not at or not ((prev := text[at - 1]).isalnum() or prev == "_"):
             out.append(at)
-        at = text.find(literal, at + 1)
+        at = find(literal, at + 1)
     return out
 
 
