@@ -405,6 +405,22 @@ _SPACED_HINT = re.compile(
 )
 _SPACED_LETTERS = re.compile(rf"(?<![^\W\d_])[^\W\d_](?:{_SEP}{{1,2}}[^\W\d_](?![^\W\d_])){{3,}}")
 _SPACED_SEPARATORS = re.compile(_SEP)
+# For a C-level precheck of _SPACED_HINT: ASCII letters and the lead byte of any other
+# character (its continuation bytes dropped) become "a", separators "s", the rest "o".
+_SPACED_SHAPE = bytes(
+    ord("a") if chr(c).isalpha() or c >= 0xC0 else ord("s") if chr(c) in " .-_*/|~" else ord("o")
+    for c in range(256)
+)
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+
+
+def _maybe_spaced(low: str) -> bool:
+    """False when _SPACED_HINT cannot match: no four letters alternate with separators
+    (every character outside ASCII counted as a letter, so none is missed)."""
+    data = low.encode("utf-8", "surrogatepass").translate(_SPACED_SHAPE, _CONTINUATION_BYTES)
+    return b"asasasa" in data
+
+
 # A word cut by a separator after a short first piece: "ig-nore", "dis_regard", "sys.tem".
 _CUT_HINT = re.compile(
     r"[-_*|/](?:(?<=(?<![^\W\d_])[^\W\d_].)|(?<=(?<![^\W\d_])[^\W\d_]{2}.)"
@@ -484,7 +500,7 @@ def unmask(text: str) -> str:
     view = text if len(text) <= _MAX_UNMASK_CHARS else text[:2048] + "\n" + text[-2048:]
     low = view.lower()
     out = low
-    if _SPACED_HINT.search(out):
+    if _maybe_spaced(out) and _SPACED_HINT.search(out):
         # A run of single letters mixing in look-alikes is a disguise: fold them too.
         out = _SPACED_LETTERS.sub(
             lambda m: _SPACED_SEPARATORS.sub("", m.group()).translate(_CONFUSABLE_TABLE), out

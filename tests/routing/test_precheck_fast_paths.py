@@ -30,6 +30,7 @@ from routing.precheck.normalize import (
     _NEWLINES,
     _NON_ASCII_LOWER,
     _SCRAMBLE_CUE,
+    _SPACED_HINT,
     _SPACES,
     _STACKED_MARKS,
     _SURROGATES,
@@ -38,6 +39,7 @@ from routing.precheck.normalize import (
     _collapse_blanks,
     _fold_confusables,
     _long_hex_stretch,
+    _maybe_spaced,
     _rejoin_cut_words,
     _scramble_cue,
     _url_payloads,
@@ -52,6 +54,8 @@ from routing.precheck.shield.heuristics import (
     _LONG_WORD,
     _long_words,
 )
+from routing.precheck.shield.heuristics import _SPACED_HINT as _SHIELD_SPACED_HINT
+from routing.precheck.shield.heuristics import _maybe_spaced as _shield_maybe_spaced
 
 CASES = Path(__file__).resolve().parents[2] / "routing" / "data" / "shield_cases.jsonl"
 ALL_RULES = rules() + _PERSONA_SIGNALS
@@ -202,3 +206,11 @@ def test_hex_runs_are_only_ruled_out_where_the_regex_finds_none(text: str) -> No
 def test_url_payloads_need_two_escapes_in_the_text(text: str) -> None:
     if len(_URL_ESCAPE.findall(text)) < 2:
         assert list(_url_payloads(text)) == []
+
+
+@given(st.text(alphabet="ab .,-_*/|+~é’1Ωz\n", max_size=30))
+def test_spaced_letter_prechecks_never_rule_out_a_hint(text: str) -> None:
+    if _SPACED_HINT.search(text) is not None:
+        assert _maybe_spaced(text)
+    if _SHIELD_SPACED_HINT.search(text) is not None:
+        assert _shield_maybe_spaced(text)

@@ -90,6 +90,19 @@ _SHORT_CUT = re.compile(
 _SPACED_HINT = re.compile(
     r"[ .,\-_*/|+~](?<=(?<![a-z])[a-z].)[a-z][ .,\-_*/|+~][a-z][ .,\-_*/|+~][a-z](?![a-z])"
 )
+# a to z become "a", the separators "s", other bytes "o": four spaced letters read "asasasa".
+_SPACED_SHAPE = bytes(
+    ord("a") if 97 <= c <= 122 else ord("s") if chr(c) in " .,-_*/|+~" else ord("o")
+    for c in range(256)
+)
+
+
+def _maybe_spaced(low: str) -> bool:
+    """False when _SPACED_HINT cannot match: no four letters alternate with separators.
+    A C-level translate and find, where the regex is tried at every blank."""
+    return b"asasasa" in low.encode("utf-8", "surrogatepass").translate(_SPACED_SHAPE)
+
+
 _SPACED_RUN = re.compile(r"(?<![a-z])[a-z](?:[ .\-_*/|+~,]+[a-z](?![a-z])){3,}")
 _SEPARATORS = re.compile(r"[^a-z]+")
 _SQUASHED = re.compile(
@@ -110,9 +123,8 @@ def _deobfuscated_windows(low: str) -> list[str]:
     Only the neighbourhood of a sign is rebuilt and rescanned, so one hyphenated word in
     a long ordinary prompt costs a few hundred characters of scanning, not the whole text.
     """
-    spots = sorted(
-        m.start() for hint in (_LEET_RUN, _SPACED_HINT, _SHORT_CUT) for m in _limited(hint, low)
-    )
+    hints = (_LEET_RUN, _SPACED_HINT, _SHORT_CUT) if _maybe_spaced(low) else (_LEET_RUN, _SHORT_CUT)
+    spots = sorted(m.start() for hint in hints for m in _limited(hint, low))
     windows: list[tuple[int, int]] = []
     for spot in spots:
         if windows and spot - _WINDOW <= windows[-1][1]:
