@@ -23,8 +23,8 @@ _PARSER: Any = importlib.import_module("re._parser")
 _C: Any = importlib.import_module("re._constants")
 
 # A class of more characters than this ends the literal rather than multiplying it.
-_MAX_CLASS = 4
-_MAX_ANCHORS = 512
+_MAX_CLASS = 8
+_MAX_ANCHORS = 2048
 # Longer anchors add nothing: they are already rare in ordinary text.
 _ENOUGH_CHARS = 12
 # Literals looked for by AnchoredPattern are cut to this: shorter ones, fewer scans.
@@ -43,7 +43,7 @@ def start_anchors(
         return None
     stopped, consumed = _walk(list(parsed.data), {Anchor("", False, False)}, max_class)
     heads = stopped | consumed
-    if any(not head.text for head in heads):
+    if any(not head.text and not head.line_start for head in heads):
         return None
     return tuple(sorted(heads))
 
@@ -55,6 +55,9 @@ class Anchor(NamedTuple):
     # The literal's last letter ends that word: a space, a non-word character or a word
     # boundary comes next.
     word_ends: bool
+    # The literal starts a line: it follows a line break or starts the text (a "^" before
+    # it). The only anchor that may have no text: the match starts at some line start.
+    line_start: bool = False
 
 
 _Heads = set[Anchor]
@@ -113,6 +116,9 @@ def _step(op: Any, av: Any, heads: _Heads, max_class: int) -> tuple[_Heads, _Hea
         return set(), {_extended(head, ch) for head in heads for ch in chars}
     if op is _C.AT and av is _C.AT_BOUNDARY:
         return set(), {_at_boundary(head) for head in heads}
+    if op is _C.AT and av in (_C.AT_BEGINNING, _C.AT_BEGINNING_STRING):
+        # "^" (a line start in MULTILINE, else the text's): both are among the line starts.
+        return set(), {h if h.text else h._replace(line_start=True) for h in heads}
     if op in _ZERO_WIDTH:
         # Consumes nothing: the literals before and after it are one start.
         return set(), heads
@@ -128,18 +134,18 @@ def _step(op: Any, av: Any, heads: _Heads, max_class: int) -> tuple[_Heads, _Hea
 
 
 def _extended(head: Anchor, ch: str) -> Anchor:
-    return Anchor(head.text + ch, head.bounded, head.word_ends)
+    return head._replace(text=head.text + ch)
 
 
 def _at_boundary(head: Anchor) -> Anchor:
     if not head.text:
-        return Anchor("", True, False)
+        return head._replace(bounded=True)
     # After a letter, a boundary means a non-word character (or the end) comes next.
-    return Anchor(head.text, head.bounded, head.word_ends or head.text[-1].isalpha())
+    return head._replace(word_ends=head.word_ends or head.text[-1].isalpha())
 
 
 def _ended(heads: _Heads) -> _Heads:
-    return {Anchor(head.text, head.bounded, True) for head in heads}
+    return {head._replace(word_ends=True) for head in heads}
 
 
 _NON_LETTER_CATEGORIES = ("CATEGORY_SPACE", "CATEGORY_NOT_WORD", "CATEGORY_DIGIT")
@@ -192,26 +198,27 @@ class AnchoredPattern:
         anchors = start_anchors(pattern.pattern, pattern.flags, max_class)
         # (literal, must start a word): after a \b, a word character needs none before it.
         spots = sorted(
-            {(a.text[:_SEARCH_CHARS], a.bounded and _is_word(a.text[0])) for a in anchors or ()}
+            {
+                (a.text[:_SEARCH_CHARS], a.bounded and _is_word(a.text[:1]), a.line_start)
+                for a in anchors or ()
+            }
         )
         # A literal another one starts adds no position.
         self.literals = tuple(
-            (literal, at_word)
-            for i, (literal, at_word) in enumerate(spots)
+            (literal, at_word, line_start)
+            for i, (literal, at_word, line_start) in enumerate(spots)
             if not any(
-                literal.startswith(other) and (at_word or not other_at_word)
-                for other, other_at_word in spots[:i]
+                literal.startswith(other)
+                and (at_word or not other_at_word)
+                and (line_start or not other_line_start)
+                for other, other_at_word, other_line_start in spots[:i]
             )
         )
 
     def _starts(self, text: str) -> list[int]:
         starts: set[int] = set()
-        for literal, at_word in self.literals:
-            at = text.find(literal)
-            while at >= 0:
-                if not (at_word and at and _is_word(text[at - 1])):
-                    starts.add(at)
-                at = text.find(literal, at + 1)
+        for literal, at_word, line_start in self.literals:
+            starts.update(occurrences(text, literal, at_word, line_start))
         return sorted(starts)
 
     def finditer(self, text: str) -> Iterator[re.Match[str]]:
@@ -230,4 +237,20 @@ class AnchoredPattern:
 
 
 def _is_word(ch: str) -> bool:
-    return ch.isalnum() or ch == "_"
+    return ch.isalnum() or ch == "_"  # False for "", the start of the text
+
+
+def occurrences(text: str, literal: str, at_word: bool, line_start: bool = False) -> list[int]:
+    """Where `literal` starts in `text` (at a word start when `at_word`, at a line start
+    when `line_start`), by str.find."""
+    if line_start:
+        first = [0] if text.startswith(literal) else []
+        return first + [at + 1 for at in occurrences(text, "\n" + literal, False)]
+    out = []
+    find = text.find
+    at = find(literal)
+    while at >= 0:
+        if not at_word or not at or not ((prev := text[at - 1]).isalnum() or prev == "_"):
+            out.append(at)
+        at = find(literal, at + 1)
+    return out

@@ -104,7 +104,8 @@ def test_anchored_search_finds_the_first_match_on_the_shield_cases() -> None:
         st.sampled_from(
             ["ignore", "all", "previous", "instructions", "you", "are", "DAN", "now", "do",
              "not", "follow", "your", "rules", "system", "prompt", "reveal", "\n", ":", "<|",
-             "im_start", "|>", "[inst]", "olvida", "todo", "忽略", "之前", "指令", "-", "==="]
+             "im_start", "|>", "[inst]", "olvida", "todo", "忽略", "之前", "指令", "-", "===",
+             "note", "to", "the", "ai", "#", "admin", "override", "assistant", "sure", ".", "["]
         ),
         max_size=24,
     ),
@@ -120,6 +121,9 @@ def test_anchors_are_literals_every_match_starts_with() -> None:
     anchors = start_anchors(r"\b(?:read|do not follow|x?y)\s+x|\bab\b|c\W", re.MULTILINE)
     assert anchors is not None
     assert {a.text for a in anchors} == {"read", "do not follo", "x", "y", "ab", "c"}
+    # "^" stands for the line starts: an anchor with no text, at a line start.
+    line = start_anchors(r"^\s*(?:#|ai)", re.MULTILINE)
+    assert line is not None and any(a.line_start and not a.text for a in line)
     # A start that is not a few literals has none: the regex is searched everywhere.
     assert start_anchors(r"\s*ignore", re.MULTILINE) is None
     assert start_anchors(r"(?i:ignore)", re.MULTILINE) is None

@@ -6,7 +6,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from routing.precheck.anchors import Anchor, start_anchors
+from routing.precheck.anchors import Anchor, occurrences, start_anchors
 
 NONE, MEDIUM, HIGH, CRITICAL = 0, 1, 2, 3
 LEVELS = ("none", "medium", "high", "critical")
@@ -55,9 +55,9 @@ class Rule:
     # one occurs. Each comes with the word prefix a prompt's vocabulary must hold for it to
     # occur ("" when unknown) and whether it must start a word. Empty: the start is not a
     # few literals, and the regex is searched everywhere.
-    anchors: tuple[tuple[str, str, bool], ...] = ()
+    anchors: tuple[tuple[str, str, bool, bool], ...] = ()
     # The same anchors by vocabulary key, "" for those looked for in every prompt.
-    by_key: dict[str, tuple[tuple[str, bool], ...]] = field(default_factory=dict, compare=False)
+    by_key: dict[str, tuple[Spot, ...]] = field(default_factory=dict, compare=False)
     keys: frozenset[str] = frozenset()
 
     def search(
@@ -133,9 +133,9 @@ def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = Fal
         pattern = pattern[2:]
     compiled = re.compile(pattern, re.MULTILINE)
     anchors = _anchor_keys(pattern, word_start, cased)
-    by_key: dict[str, tuple[tuple[str, bool], ...]] = {}
-    for literal, key, at_word in anchors:
-        by_key[key] = (*by_key.get(key, ()), (literal, at_word))
+    by_key: dict[str, tuple[Spot, ...]] = {}
+    for literal, key, at_word, line_start in anchors:
+        by_key[key] = (*by_key.get(key, ()), (literal, at_word, line_start))
     keys = frozenset(by_key) - {""}
     return Rule(rule_id, tier, alternatives, compiled, cased, word_start, anchors, by_key, keys)
 
@@ -143,19 +143,25 @@ def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = Fal
 _LETTERS = re.compile(r"[^\W\d_]+")
 
 
-def _anchor_keys(pattern: str, word_start: bool, cased: bool) -> tuple[tuple[str, str, bool], ...]:
+def _anchor_keys(
+    pattern: str, word_start: bool, cased: bool
+) -> tuple[tuple[str, str, bool, bool], ...]:
     anchors = start_anchors(pattern, re.MULTILINE)
     if anchors is None:
         return ()
-    keys: dict[tuple[str, bool], str] = {}
+    keys: dict[Spot, str] = {}
     # A literal sharing its first word with another is cut to it; one alone stays whole
     # ("from now on" is rarer than "from").
     cuts = Counter(_shortened(anchor.text) for anchor in anchors)
     for anchor in anchors:
-        at_word = (anchor.bounded or word_start) and _is_word(anchor.text[0])
+        at_word = (anchor.bounded or word_start) and _is_word(anchor.text[:1])
         cut = _shortened(anchor.text)
-        spot = (cut if cuts[cut] > 1 else anchor.text, at_word)
-        key = _vocab_key(anchor, word_start, cased)
+        if anchor.line_start:
+            spot = (anchor.text, at_word, True)
+            key = ""
+        else:
+            spot = (cut if cuts[cut] > 1 else anchor.text, at_word, False)
+            key = _vocab_key(anchor, word_start, cased)
         # Two anchors cut to one literal: it is looked for when either could occur.
         keys[spot] = key if keys.get(spot, key) == key else ""
     return _without_longer(keys)
@@ -174,34 +180,31 @@ def _shortened(literal: str) -> str:
     return literal[:_MIN_ANCHOR]
 
 
-def _without_longer(keys: dict[tuple[str, bool], str]) -> tuple[tuple[str, str, bool], ...]:
+def _without_longer(keys: dict[Spot, str]) -> tuple[tuple[str, str, bool, bool], ...]:
     """Drops a literal another one starts, when that one is looked for whenever it is: its
     positions are among the other's."""
-    kept: list[tuple[str, str, bool]] = []
-    for (literal, at_word), key in sorted(keys.items()):
+    kept: list[tuple[str, str, bool, bool]] = []
+    for (literal, at_word, line_start), key in sorted(keys.items()):
         covered = any(
-            literal.startswith(other) and at_word == other_at_word and other_key in ("", key)
-            for other, other_key, other_at_word in kept
+            literal.startswith(other)
+            and at_word == other_at_word
+            and line_start == other_line_start
+            and other_key in ("", key)
+            for other, other_key, other_at_word, other_line_start in kept
         )
         if not covered:
-            kept.append((literal, key, at_word))
+            kept.append((literal, key, at_word, line_start))
     return tuple(kept)
 
 
-# Anchor positions in one text, by (literal, must start a word).
-Found = dict[tuple[str, bool], list[int]]
+# (literal, must start a word, must start a line): where a rule's regex is tried.
+Spot = tuple[str, bool, bool]
+# Anchor positions in one text, by spot.
+Found = dict[Spot, list[int]]
 
 
-def _positions(text: str, literal: str, at_word: bool) -> list[int]:
-    """Every position where `literal` starts (at a word start when `at_word`), by str.find."""
-    out = []
-    find = text.find
-    at = find(literal)
-    while at >= 0:
-        if not at_word or not at or not ((prev := text[at - 1]).isalnum() or prev == "_"):
-            out.append(at)
-        at = find(literal, at + 1)
-    return out
+def _positions(text: str, literal: str, at_word: bool, line_start: bool) -> list[int]:
+    return occurrences(text, literal, at_word, line_start)
 
 
 def _vocab_key(anchor: Anchor, word_start: bool, cased: bool) -> str:
