@@ -24,6 +24,8 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import unquote
 
+from routing.precheck.anchors import start_anchors
+
 MAX_DECODED_ITEMS = 16
 MAX_DECODED_CHARS = 16_384
 # A single candidate longer than this is decoded only up to the cap.
@@ -51,16 +53,26 @@ def clean(raw: str) -> str:
     """The canonical form without decoding: NFKC, invisibles dropped, look-alikes folded."""
     if raw.isascii():
         return _clean_ascii(raw)
-    text = _SURROGATES.sub("", _LINE_BREAK.sub("\n", raw))
+    # Passes whose characters are absent are skipped: looking for their UTF-8 bytes is a
+    # C-level byte search, several times cheaper than a regex class scanned over the text.
+    text = raw
+    try:
+        data = raw.encode("utf-8")
+    except UnicodeEncodeError:  # lone surrogates
+        text = _SURROGATES.sub("", _LINE_BREAK.sub("\n", raw))
+    else:
+        if _holds(data, _LINE_BREAK_BYTES):
+            text = _LINE_BREAK.sub("\n", text)
     # Invisibles go before NFKC too: one between a letter and its mark would otherwise
     # block the composition, and the result would change on a second pass.
     text = _INVISIBLE.sub("", text)
-    text = unicodedata.normalize("NFKC", text)
-    text = _INVISIBLE.sub("", text)
+    if not unicodedata.is_normalized("NFKC", text):
+        # Unchanged by NFKC, the text has no invisibles left for the second pass.
+        text = _INVISIBLE.sub("", unicodedata.normalize("NFKC", text))
     text = _fold_confusables(text)
-    text = _STACKED_MARKS.sub("", text)
-    text = _SPACES.sub(" ", text)
-    return _NEWLINES.sub("\n", text).strip()
+    if _holds(text.encode("utf-8"), _MARK_BYTES):
+        text = _STACKED_MARKS.sub("", text)
+    return _collapse_blanks(text)
 
 
 def _clean_ascii(text: str) -> str:
@@ -69,9 +81,52 @@ def _clean_ascii(text: str) -> str:
         text = _LINE_BREAK.sub("\n", text)
     if not text.isprintable():
         text = _ASCII_CONTROL.sub("", text)
-    if "  " in text or "\n" in text or "\t" in text:
-        text = _NEWLINES.sub("\n", _SPACES.sub(" ", text))
-    return text.strip()
+    return _collapse_blanks(text)
+
+
+def _collapse_blanks(text: str) -> str:
+    """Runs of blanks to one space, blank lines and the blanks around line breaks dropped."""
+    if _plain_blanks(text):
+        return text.strip()
+    # The same as _SPACES, then _NEWLINES, then strip (the tests hold them equal), by
+    # C-level splits: a regex class checked at every character costs several times more.
+    return "\n".join(" ".join(words) for line in text.split("\n") if (words := line.split()))
+
+
+def _plain_blanks(text: str) -> bool:
+    """True when every blank is a single space or line break between two non-blanks (the
+    blank passes would change nothing but the ends): counted with C-level calls."""
+    if "  " in text or " \n" in text or "\n " in text or "\n\n" in text:
+        return False
+    blanks = len(text) - sum(map(len, text.split()))
+    return blanks == text.count(" ") + text.count("\n")
+
+
+def _utf8_needles(chars: str) -> tuple[bytes, ...]:
+    """Byte strings one of which is in the UTF-8 form of any text holding one of `chars`:
+    their whole encodings, or for a long list their lead bytes."""
+    encoded = {ch.encode("utf-8") for ch in chars}
+    if len(encoded) > 8:
+        encoded = {code[:-1] or code for code in encoded}
+    return tuple(sorted(encoded))
+
+
+def _members(spec: str) -> str:
+    """The characters of a regex class body made of characters and "a-b" ranges."""
+    out: list[str] = []
+    i = 0
+    while i < len(spec):
+        if i + 2 < len(spec) and spec[i + 1] == "-":
+            out += map(chr, range(ord(spec[i]), ord(spec[i + 2]) + 1))
+            i += 3
+        else:
+            out.append(spec[i])
+            i += 1
+    return "".join(out)
+
+
+def _holds(data: bytes, needles: tuple[bytes, ...]) -> bool:
+    return any(needle in data for needle in needles)
 
 
 # --- invisible and control characters -----------------------------------------------------
@@ -88,11 +143,14 @@ _INVISIBLE = re.compile(
     "\u180b-\u180f\u200b-\u200f\u202a-\u202e\u2060-\u206f\u3164\ufe00-\ufe0f\ufeff"
     "\uffa0\ufff0-\ufffb\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0000-\U000e0fff]"
 )
+_LINE_BREAK_BYTES = _utf8_needles("\r\x0b\x0c\x85\u2028\u2029")
 _SPACES = re.compile(r"[^\S\n]+")
 _NEWLINES = re.compile(r" ?\n[\s]*")
 # Combining marks NFKC could not compose onto an ASCII letter ("i̴g̴n̴o̴r̴e̴"): pure
 # obfuscation. Marks on non-ASCII letters stay, since many scripts need them.
-_STACKED_MARKS = re.compile("(?<=[A-Za-z])[\u0300-\u036f\u0489\u1ab0-\u1aff\u20d0-\u20ff]+")
+_MARKS = "\u0300-\u036f\u0489\u1ab0-\u1aff\u20d0-\u20ff"
+_STACKED_MARKS = re.compile(f"(?<=[A-Za-z])[{_MARKS}]+")
+_MARK_BYTES = _utf8_needles(_members(_MARKS))
 
 
 # --- confusables ----------------------------------------------------------------------------
@@ -142,13 +200,16 @@ def _fold_confusables(text: str) -> str:
 
 # --- decoding -------------------------------------------------------------------------------
 
-_TAG_RUN = re.compile("[\U000e0020-\U000e007e]{4,}")
-_SELECTOR_RUN = re.compile("[\ufe00-\ufe0f\U000e0100-\U000e01ef]{4,}")
+_TAGS = "\U000e0020-\U000e007e"
+_SELECTORS = "\ufe00-\ufe0f\U000e0100-\U000e01ef"
+_TAG_RUN = re.compile(f"[{_TAGS}]{{4,}}")
+_SELECTOR_RUN = re.compile(f"[{_SELECTORS}]{{4,}}")
+_HIDDEN_BYTES = _utf8_needles(_members(_TAGS + _SELECTORS))
 
 
 def _invisible_payloads(raw: str) -> list[str]:
     """ASCII hidden in Unicode tag characters or in variation selectors (one byte each)."""
-    if raw.isascii():
+    if raw.isascii() or not _holds(raw.encode("utf-8", "surrogatepass"), _HIDDEN_BYTES):
         return []
     found = [m.group().translate(_TAG_TO_ASCII) for m in _limited(_TAG_RUN.finditer(raw))]
     for m in _limited(_SELECTOR_RUN.finditer(raw)):
@@ -168,9 +229,13 @@ def _selector_byte(ch: str) -> int:
 
 
 _BASE64_RUN = re.compile(r"[A-Za-z0-9+/_-]{16,}={0,2}")
-_HEX_RUN = re.compile(r"(?:(?:0x|\\x)?[0-9A-Fa-f]{2}(?:, ?|[ :])?){8,}")
+MIN_HEX_PAIRS = 8
+_HEX_RUN = re.compile(rf"(?:(?:0x|\\x)?[0-9A-Fa-f]{{2}}(?:, ?|[ :])?){{{MIN_HEX_PAIRS},}}")
 # Hex of text interleaves digits and letters ("69676e"); prose and plain numbers rarely do.
 _HEX_HINT = re.compile(r"[0-9][a-fA-F]|[a-fA-F][0-9]|\\x|0x")
+# The same test as _HEX_HINT, tried at digits only (rare in prose) rather than at every
+# letter a to f.
+_HEX_HINT_AT_DIGIT = re.compile(r"[0-9](?:(?<=[a-fA-F][0-9])|(?=[a-fA-F]))")
 _HEX_NOISE = re.compile(r"0x|\\x|[ ,:]")
 _URL_ESCAPE = re.compile(r"%[0-9A-Fa-f]{2}")
 _B64_URLSAFE = str.maketrans("-_", "+/")
@@ -209,8 +274,8 @@ def _limited(matches: Iterator[re.Match[str]], limit: int = 64) -> Iterator[re.M
 
 
 def _base64_payloads(text: str) -> Iterator[str]:
-    for m in _limited(_BASE64_RUN.finditer(text)):
-        run = m.group().rstrip("=")[:MAX_CANDIDATE_CHARS]
+    for run in _base64_runs(text):
+        run = run[:MAX_CANDIDATE_CHARS]
         # Real base64 of text mixes cases; a long plain word or a path does not.
         if run.islower() or run.isupper() or run.isdigit():
             continue
@@ -223,8 +288,38 @@ def _base64_payloads(text: str) -> Iterator[str]:
         yield from _as_text(data)
 
 
+# Bytes outside the base64 alphabet (multi-byte UTF-8 included) become spaces.
+_NON_BASE64 = bytes(
+    c if chr(c).isascii() and (chr(c).isalnum() or chr(c) in "+/_-") else 32 for c in range(256)
+)
+
+
+def _base64_runs(text: str) -> Iterator[str]:
+    """What _BASE64_RUN finds, its "=" padding stripped: the first 64 runs of the alphabet
+    at least 16 long. Split in C: the regex would try a match at every letter of prose."""
+    tokens = text.encode("utf-8", "surrogatepass").translate(_NON_BASE64).decode().split()
+    if not tokens or max(map(len, tokens)) < 16:
+        return iter(())
+    return itertools.islice((token for token in tokens if len(token) >= 16), 64)
+
+
+# Hex digits and the separators _HEX_RUN allows become "h", other bytes NUL.
+_HEX_RUN_BYTES = bytes(
+    ord("h") if chr(c) in "0123456789abcdefABCDEFx\\, :" else 0 for c in range(256)
+)
+
+
+def _long_hex_stretch(text: str) -> bool:
+    """Whether some stretch of hex digits and separators is as long as a _HEX_RUN match
+    (16 characters at least): the regex is tried at every letter a to f of prose."""
+    data = text.encode("utf-8", "surrogatepass").translate(_HEX_RUN_BYTES)
+    return max(map(len, data.split(b"\0"))) >= 2 * MIN_HEX_PAIRS
+
+
 def _hex_payloads(text: str) -> Iterator[str]:
-    if _HEX_HINT.search(text) is None:
+    if "\\x" not in text and "0x" not in text and _HEX_HINT_AT_DIGIT.search(text) is None:
+        return
+    if not _long_hex_stretch(text):
         return
     for m in _limited(_HEX_RUN.finditer(text)):
         digits = _HEX_NOISE.sub("", m.group()[:MAX_CANDIDATE_CHARS])
@@ -234,8 +329,9 @@ def _hex_payloads(text: str) -> Iterator[str]:
 
 
 def _url_payloads(text: str) -> Iterator[str]:
-    if "%" not in text:
-        return
+    first = _URL_ESCAPE.search(text)
+    if first is None or _URL_ESCAPE.search(text, first.end()) is None:
+        return  # a candidate token needs two escapes
     # Whitespace-separated tokens rather than a regex: "\S*%..\S*" would rescan a long
     # token from every starting position.
     candidates = (token for token in text.split() if "%" in token)
@@ -280,13 +376,16 @@ _COMMON_WORDS = frozenset(
 )  # fmt: skip
 _COMMON_WORDS_ROT13 = frozenset(codecs.encode(word, "rot13") for word in _COMMON_WORDS)
 _ASCII_WORD = re.compile("[a-z]+")
+# The words of _ASCII_WORD by C-level translate and split: other bytes become spaces.
+_NON_ASCII_LOWER = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
 _LETTER_RUN = re.compile(r"[A-Za-z][A-Za-z ,'-]{14,}")
 
 
 def _rot13_payloads(text: str) -> Iterator[str]:
     low = text.lower()
     # The keywords in their rot13 form, looked up first: ordinary text has none of them.
-    if len(_COMMON_WORDS_ROT13.intersection(_ASCII_WORD.findall(low))) < 3:
+    words = low.encode("utf-8", "surrogatepass").translate(_NON_ASCII_LOWER).decode().split()
+    if len(_COMMON_WORDS_ROT13.intersection(words)) < 3:
         return
     for m in _LETTER_RUN.finditer(low):
         start, end = m.start(), min(m.end(), m.start() + MAX_CANDIDATE_CHARS)
@@ -306,12 +405,54 @@ _SPACED_HINT = re.compile(
 )
 _SPACED_LETTERS = re.compile(rf"(?<![^\W\d_])[^\W\d_](?:{_SEP}{{1,2}}[^\W\d_](?![^\W\d_])){{3,}}")
 _SPACED_SEPARATORS = re.compile(_SEP)
+# For a C-level precheck of _SPACED_HINT: ASCII letters and the lead byte of any other
+# character (its continuation bytes dropped) become "a", separators "s", the rest "o".
+_SPACED_SHAPE = bytes(
+    ord("a") if chr(c).isalpha() or c >= 0xC0 else ord("s") if chr(c) in " .-_*/|~" else ord("o")
+    for c in range(256)
+)
+_CONTINUATION_BYTES = bytes(range(0x80, 0xC0))
+
+
+def _maybe_spaced(low: str) -> bool:
+    """False when _SPACED_HINT cannot match: no four letters alternate with separators
+    (every character outside ASCII counted as a letter, so none is missed)."""
+    data = low.encode("utf-8", "surrogatepass").translate(_SPACED_SHAPE, _CONTINUATION_BYTES)
+    return b"asasasa" in data
+
+
 # A word cut by a separator after a short first piece: "ig-nore", "dis_regard", "sys.tem".
 _CUT_HINT = re.compile(
     r"[-_*|/](?:(?<=(?<![^\W\d_])[^\W\d_].)|(?<=(?<![^\W\d_])[^\W\d_]{2}.)"
     r"|(?<=(?<![^\W\d_])[^\W\d_]{3}.))[^\W\d_]{2}"
 )
 _CUT_WORD = re.compile(r"(?<![^\W\d_])([^\W\d_]{1,3})[-_*|/]([^\W\d_]{2,})")
+_LETTER_RUN_AT = re.compile(r"[^\W\d_]*")
+
+
+def _rejoin_cut_words(low: str) -> str:
+    """`_CUT_WORD.sub(r"\1\2", low)`: the separator of each cut dropped. Its matches are the
+    separators _CUT_HINT finds (tried at separators only, while _CUT_WORD is tried at every
+    letter), except one inside the word a previous match ran to: "ab-cd-ef" gives "abcd-ef"."""
+    pieces, last, taken_to = [], 0, 0
+    for hint in _CUT_HINT.finditer(low):
+        at = hint.start()
+        start = at - 1
+        while start > 0 and _is_letter(low[start - 1]):
+            start -= 1
+        if start < taken_to:
+            continue  # the word before the separator was taken by the previous match
+        end = _LETTER_RUN_AT.match(low, at + 1)
+        taken_to = at + 1 if end is None else end.end()
+        pieces += [low[last:at]]
+        last = at + 1
+    return "".join(pieces) + low[last:]
+
+
+def _is_letter(ch: str) -> bool:
+    return ch.isalnum() and not ch.isdecimal()
+
+
 # Digits and symbols standing in for letters inside a word: "1gn0r3", "pr0mpt", "$y$tem".
 # A stand-in between letters ("pr0mpt", "1gn0re"), not a number next to a word ("5th", "$20").
 _LEET_HINT = re.compile(
@@ -325,6 +466,17 @@ _SCRAMBLE_CUE = re.compile(
     r"unscrambl|scrambled|jumbled|anagram|rearrang|re-?order|backwards|reverse|right order"
     r"|correct order|desordenad|invers|umgekehrt|durcheinander|mélang|à l'envers|наоборот"
 )
+_SCRAMBLE_LITERALS = tuple(anchor.text for anchor in start_anchors(_SCRAMBLE_CUE.pattern, 0) or ())
+
+
+def _scramble_cue(low: str) -> bool:
+    """`_SCRAMBLE_CUE.search(low)`, after a look for the literals its matches start with:
+    a few C-level finds instead of an alternation tried at most letters of the prompt."""
+    if _SCRAMBLE_LITERALS and not any(map(low.__contains__, _SCRAMBLE_LITERALS)):
+        return False
+    return _SCRAMBLE_CUE.search(low) is not None
+
+
 _SCRAMBLE_WORDS = (
     "ignore", "disregard", "forget", "bypass", "override", "previous", "prior", "instructions",
     "instruction", "rules", "guidelines", "system", "prompt", "reveal", "secret", "password",
@@ -348,18 +500,18 @@ def unmask(text: str) -> str:
     view = text if len(text) <= _MAX_UNMASK_CHARS else text[:2048] + "\n" + text[-2048:]
     low = view.lower()
     out = low
-    if _SPACED_HINT.search(out):
+    if _maybe_spaced(out) and _SPACED_HINT.search(out):
         # A run of single letters mixing in look-alikes is a disguise: fold them too.
         out = _SPACED_LETTERS.sub(
             lambda m: _SPACED_SEPARATORS.sub("", m.group()).translate(_CONFUSABLE_TABLE), out
         )
     if _CUT_HINT.search(out):
-        out = _CUT_WORD.sub(r"\1\2", out)
+        out = _rejoin_cut_words(out)
     if _LEET_HINT.search(out):
         out = _unleet(out)
     if "__" in out:
         out = _filled_blanks(out)
-    if _SCRAMBLE_CUE.search(low):
+    if _scramble_cue(low):
         restored = _unscrambled(out)
         if restored:
             out += "\n" + " ".join(restored)

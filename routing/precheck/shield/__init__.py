@@ -16,7 +16,9 @@ to the second stage, a learned n-gram detector (`detector`, trained from `corpus
 Cost model: a regex costs time per character, so each rule declares the words its match
 cannot do without, and runs only when the prompt has them. The prompt's words are turned
 into a set of 5-letter prefixes once (C-level translate and split); a rule index maps
-prefixes to rules. An ordinary prompt fires few rules and pays little more than that set.
+prefixes to rules. A rule that runs is tried only where one of its start literals occurs
+(`routing.precheck.anchors`, read off the regex's parse tree, found with `str.find` and
+shared by the rules over one text), not at every character of a long prompt.
 
 Layout: `base` (tiers, verdict, `Rule` and its builder); one module of rule tables per
 category (`override`, `persona`, `extraction`, `roles`, `indirect`, `smuggling`); `index`

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections import Counter
+from dataclasses import dataclass, field
+
+from routing.precheck.anchors import Anchor, occurrences, start_anchors
 
 NONE, MEDIUM, HIGH, CRITICAL = 0, 1, 2, 3
 LEVELS = ("none", "medium", "high", "critical")
@@ -48,12 +51,49 @@ class Rule:
     cased: bool = False
     # The pattern must start at a word boundary (a leading \b, checked outside the regex).
     word_start: bool = False
+    # The literals every match starts with (see `anchors`): the regex is tried only where
+    # one occurs. Each comes with the word prefix a prompt's vocabulary must hold for it to
+    # occur ("" when unknown) and whether it must start a word. Empty: the start is not a
+    # few literals, and the regex is searched everywhere.
+    anchors: tuple[tuple[str, str, bool, bool], ...] = ()
+    # The same anchors by vocabulary key, "" for those looked for in every prompt.
+    by_key: dict[str, tuple[Spot, ...]] = field(default_factory=dict, compare=False)
+    keys: frozenset[str] = frozenset()
 
-    def search(self, text: str) -> re.Match[str] | None:
+    def search(
+        self, text: str, vocab: frozenset[str] | None = None, found: Found | None = None
+    ) -> re.Match[str] | None:
+        """The first match, as `pattern.search` finds it (after the word-start check).
+
+        `vocab`, the word prefixes of `text`, skips the anchors the prompt cannot hold;
+        `found` keeps anchor positions for the next rule over the same text.
+        """
+        if self.anchors:
+            return self._anchored_search(text, vocab, {} if found is None else found)
         m = self.pattern.search(text)
         while m is not None and self.word_start and m.start() and _is_word(text[m.start() - 1]):
             m = self.pattern.search(text, m.start() + 1)
         return m
+
+    def _anchored_search(
+        self, text: str, vocab: frozenset[str] | None, found: Found
+    ) -> re.Match[str] | None:
+        starts: set[int] = set()
+        keys = self.keys if vocab is None else self.keys & vocab
+        for key in ("", *keys):
+            for spot in self.by_key.get(key, ()):
+                positions = found.get(spot)
+                if positions is None:
+                    positions = found[spot] = _positions(text, *spot)
+                starts.update(positions)
+        match = self.pattern.match
+        for at in sorted(starts):
+            if self.word_start and at and _is_word(text[at - 1]):
+                continue
+            m = match(text, at)
+            if m is not None:
+                return m
+        return None
 
     @property
     def category(self) -> str:
@@ -92,7 +132,91 @@ def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = Fal
         # only when nothing precedes it; the word boundary is checked in `Rule.search`.
         pattern = pattern[2:]
     compiled = re.compile(pattern, re.MULTILINE)
-    return Rule(rule_id, tier, alternatives, compiled, cased, word_start)
+    anchors = _anchor_keys(pattern, word_start, cased)
+    by_key: dict[str, tuple[Spot, ...]] = {}
+    for literal, key, at_word, line_start in anchors:
+        by_key[key] = (*by_key.get(key, ()), (literal, at_word, line_start))
+    keys = frozenset(by_key) - {""}
+    return Rule(rule_id, tier, alternatives, compiled, cased, word_start, anchors, by_key, keys)
+
+
+_LETTERS = re.compile(r"[^\W\d_]+")
+
+
+def _anchor_keys(
+    pattern: str, word_start: bool, cased: bool
+) -> tuple[tuple[str, str, bool, bool], ...]:
+    anchors = start_anchors(pattern, re.MULTILINE)
+    if anchors is None:
+        return ()
+    keys: dict[Spot, str] = {}
+    # A literal sharing its first word with another is cut to it; one alone stays whole
+    # ("from now on" is rarer than "from").
+    cuts = Counter(_shortened(anchor.text) for anchor in anchors)
+    for anchor in anchors:
+        at_word = (anchor.bounded or word_start) and _is_word(anchor.text[:1])
+        cut = _shortened(anchor.text)
+        if anchor.line_start:
+            spot = (anchor.text, at_word, True)
+            key = ""
+        else:
+            spot = (cut if cuts[cut] > 1 else anchor.text, at_word, False)
+            key = _vocab_key(anchor, word_start, cased)
+        # Two anchors cut to one literal: it is looked for when either could occur.
+        keys[spot] = key if keys.get(spot, key) == key else ""
+    return _without_longer(keys)
+
+
+_MIN_ANCHOR = 4
+
+
+def _shortened(literal: str) -> str:
+    """The literal cut after its first word (a short word keeps a little of what follows):
+    each literal costs one scan of the prompt, and "write out", "write down" need only one
+    for "write", "do not follow" and "do not obey" one for "do n"."""
+    letters = _LETTERS.match(literal)
+    if letters is not None and letters.end() >= _MIN_ANCHOR:
+        return literal[: letters.end()]
+    return literal[:_MIN_ANCHOR]
+
+
+def _without_longer(keys: dict[Spot, str]) -> tuple[tuple[str, str, bool, bool], ...]:
+    """Drops a literal another one starts, when that one is looked for whenever it is: its
+    positions are among the other's."""
+    kept: list[tuple[str, str, bool, bool]] = []
+    for (literal, at_word, line_start), key in sorted(keys.items()):
+        covered = any(
+            literal.startswith(other)
+            and at_word == other_at_word
+            and line_start == other_line_start
+            and other_key in ("", key)
+            for other, other_key, other_at_word, other_line_start in kept
+        )
+        if not covered:
+            kept.append((literal, key, at_word, line_start))
+    return tuple(kept)
+
+
+# (literal, must start a word, must start a line): where a rule's regex is tried.
+Spot = tuple[str, bool, bool]
+# Anchor positions in one text, by spot.
+Found = dict[Spot, list[int]]
+
+
+def _positions(text: str, literal: str, at_word: bool, line_start: bool) -> list[int]:
+    return occurrences(text, literal, at_word, line_start)
+
+
+def _vocab_key(anchor: Anchor, word_start: bool, cased: bool) -> str:
+    """The prefix a prompt's vocabulary holds when the anchor occurs at a word start: its
+    leading letters, when they are a whole word of the prompt or at least KEY_LEN long."""
+    letters = _LETTERS.match(anchor.text)
+    if cased or not (anchor.bounded or word_start) or letters is None:
+        return ""
+    word = letters.group()
+    if len(word) < KEY_LEN and len(word) == len(anchor.text) and not anchor.word_ends:
+        return ""  # the prompt's word may go on past the literal: its prefix is unknown
+    return word[:KEY_LEN]
 
 
 def _single_branch(pattern: str) -> bool:

@@ -7,7 +7,16 @@ import re
 from dataclasses import replace
 
 from routing.precheck.normalize import NormalizedPrompt, unmask
-from routing.precheck.shield.base import CRITICAL, HIGH, LEVELS, MEDIUM, Hit, Rule, ShieldVerdict
+from routing.precheck.shield.base import (
+    CRITICAL,
+    HIGH,
+    LEVELS,
+    MEDIUM,
+    Found,
+    Hit,
+    Rule,
+    ShieldVerdict,
+)
 from routing.precheck.shield.detector import (
     DECODED_CLIP,
     Detector,
@@ -85,8 +94,9 @@ def scan(
     low = prompt.text.lower()
     vocab = vocabulary(low)
     unmasked = unmask(prompt.text)
-    hits = list(_MAIN.match(low, prompt.text, vocab))
-    hits.extend(_persona_hits(low, prompt.text, vocab))
+    found: Found = {}
+    hits = list(_MAIN.match(low, prompt.text, vocab, found))
+    hits.extend(_persona_hits(low, prompt.text, vocab, found))
     hits.extend(_structural_hits(low, vocab))
     hits.extend(_obfuscated_hits(low, vocab, hits))
     hits.extend(_unmasked_hits(unmasked, vocab, hits, filled="__" in low))
@@ -145,8 +155,8 @@ def _unmasked_hits(
     return []
 
 
-def _persona_hits(low: str, text: str, vocab: frozenset[str]) -> list[Hit]:
-    signals = list(_SIGNALS.match(low, text, vocab))
+def _persona_hits(low: str, text: str, vocab: frozenset[str], found: Found) -> list[Hit]:
+    signals = list(_SIGNALS.match(low, text, vocab, found))
     if (
         "dan" in vocab
         and "DAN" in text

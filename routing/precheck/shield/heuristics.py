@@ -9,26 +9,33 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 
+from routing.precheck.anchors import AnchoredPattern
 from routing.precheck.shield.base import HIGH, Hit
 from routing.precheck.shield.roles import _AI_TURN, _USER_TURN
 
 # --- payload_splitting ------------------------------------------------------------------------
 
 # Every short quoted literal, in order: the fragments a split payload is assembled from.
-_FRAGMENT = re.compile(
-    r"\"([^\"\n]{1,120})\"|(?<!\w)'([^'\n]{1,120})'(?!\w)|[“‘«]([^”’»\n]{1,120})[”’»]"
-    r"|`([^`\n]{1,120})`"
+# Searched only at quote characters (AnchoredPattern): the regex alone tries every one
+# of its alternatives at every character.
+_FRAGMENT = AnchoredPattern(
+    re.compile(
+        r"\"([^\"\n]{1,120})\"|(?<!\w)'([^'\n]{1,120})'(?!\w)|[“‘«]([^”’»\n]{1,120})[”’»]"
+        r"|`([^`\n]{1,120})`"
+    )
 )
 # "a + b", "'ign' + 'ore'": starts with the literal "+", which the engine finds in C.
 _CONCAT_OP = re.compile(r"\+ ?[a-z_$'\"`]")
 _COMBINE_KEYS = frozenset(
     ("conca", "combi", "join", "joine", "toget", "merge", "appen", "glue", "zusam", "junta", "unir")
 )
-_EXECUTE_RESULT = re.compile(
-    r"\b(?:follow|obey|execute|perform|carry\s+out|act\s+on|comply\s+with)\s+(?:\w+\s+){0,3}?"
-    r"(?:result|resulting|combined|concatenated|it|that|this|z|c|them|instructions?)\b"
-    r"|\bdo\s+what\s+(?:it|the\s+result|z|c)\s+says|\b(?:behave|act|respond)\s+(?:as|like)\s+"
-    r"(?:the\s+)?(?:result|combined|[a-z]\d?)\b"
+_EXECUTE_RESULT = AnchoredPattern(
+    re.compile(
+        r"\b(?:follow|obey|execute|perform|carry\s+out|act\s+on|comply\s+with)\s+(?:\w+\s+){0,3}?"
+        r"(?:result|resulting|combined|concatenated|it|that|this|z|c|them|instructions?)\b"
+        r"|\bdo\s+what\s+(?:it|the\s+result|z|c)\s+says|\b(?:behave|act|respond)\s+(?:as|like)\s+"
+        r"(?:the\s+)?(?:result|combined|[a-z]\d?)\b"
+    )
 )
 
 # --- context: mention rather than use ------------------------------------------------------
@@ -83,6 +90,19 @@ _SHORT_CUT = re.compile(
 _SPACED_HINT = re.compile(
     r"[ .,\-_*/|+~](?<=(?<![a-z])[a-z].)[a-z][ .,\-_*/|+~][a-z][ .,\-_*/|+~][a-z](?![a-z])"
 )
+# a to z become "a", the separators "s", other bytes "o": four spaced letters read "asasasa".
+_SPACED_SHAPE = bytes(
+    ord("a") if 97 <= c <= 122 else ord("s") if chr(c) in " .,-_*/|+~" else ord("o")
+    for c in range(256)
+)
+
+
+def _maybe_spaced(low: str) -> bool:
+    """False when _SPACED_HINT cannot match: no four letters alternate with separators.
+    A C-level translate and find, where the regex is tried at every blank."""
+    return b"asasasa" in low.encode("utf-8", "surrogatepass").translate(_SPACED_SHAPE)
+
+
 _SPACED_RUN = re.compile(r"(?<![a-z])[a-z](?:[ .\-_*/|+~,]+[a-z](?![a-z])){3,}")
 _SEPARATORS = re.compile(r"[^a-z]+")
 _SQUASHED = re.compile(
@@ -103,9 +123,8 @@ def _deobfuscated_windows(low: str) -> list[str]:
     Only the neighbourhood of a sign is rebuilt and rescanned, so one hyphenated word in
     a long ordinary prompt costs a few hundred characters of scanning, not the whole text.
     """
-    spots = sorted(
-        m.start() for hint in (_LEET_RUN, _SPACED_HINT, _SHORT_CUT) for m in _limited(hint, low)
-    )
+    hints = (_LEET_RUN, _SPACED_HINT, _SHORT_CUT) if _maybe_spaced(low) else (_LEET_RUN, _SHORT_CUT)
+    spots = sorted(m.start() for hint in hints for m in _limited(hint, low))
     windows: list[tuple[int, int]] = []
     for spot in spots:
         if windows and spot - _WINDOW <= windows[-1][1]:
@@ -116,7 +135,9 @@ def _deobfuscated_windows(low: str) -> list[str]:
     return [fixed for piece in pieces if (fixed := _deobfuscate(piece)) != piece]
 
 
-def _limited(pattern: re.Pattern[str], text: str, limit: int = 256) -> Iterator[re.Match[str]]:
+def _limited(
+    pattern: re.Pattern[str] | AnchoredPattern, text: str, limit: int = 256
+) -> Iterator[re.Match[str]]:
     for count, match in enumerate(pattern.finditer(text)):
         if count >= limit:
             return
@@ -147,17 +168,32 @@ _SQUASH_KEYS = frozenset(
 
 
 def _squashed_hit(text: str) -> bool:
-    return any(_SQUASHED.search(word) for word in _LONG_WORD.findall(text))
+    return any(_SQUASHED.search(word) for word in _long_words(text))
+
+
+# Bytes other than a to z (multi-byte UTF-8 included) become spaces.
+_NOT_A_TO_Z = bytes(c if 97 <= c <= 122 else 32 for c in range(256))
+
+
+def _long_words(text: str) -> list[str]:
+    """`_LONG_WORD.findall(text)`, by C-level translate and split: the regex would try a
+    match at every letter, each running to the end of its word."""
+    words = text.encode("utf-8", "surrogatepass").translate(_NOT_A_TO_Z).decode().split()
+    if not words or max(map(len, words)) < 14:
+        return []
+    return [word for word in words if len(word) >= 14]
 
 
 # --- hidden HTML: comments and invisible elements ----------------------------------------
 
 _MAX_HTML_SPOTS = 64
 _HTML_SPAN = 600
-_HIDDEN_STYLE = re.compile(
-    r"display\s*:\s*none|font-size\s*:\s*0(?:\.\d+)?(?:px|pt|em)?\s*[;\"']|color\s*:\s*"
-    r"(?:white|#fff(?:fff)?\b|transparent)|visibility\s*:\s*hidden|opacity\s*:\s*0\s*[;\"']"
-    r"|\bhidden\b[^>]{0,40}>"
+_HIDDEN_STYLE = AnchoredPattern(
+    re.compile(
+        r"display\s*:\s*none|font-size\s*:\s*0(?:\.\d+)?(?:px|pt|em)?\s*[;\"']|color\s*:\s*"
+        r"(?:white|#fff(?:fff)?\b|transparent)|visibility\s*:\s*hidden|opacity\s*:\s*0\s*[;\"']"
+        r"|\bhidden\b[^>]{0,40}>"
+    )
 )
 _HIDDEN_STYLE_KEYS = frozenset(("displ", "font", "size", "color", "visib", "opaci", "hidde"))
 _HTML_OVERRIDE = re.compile(r"\b(?:ignore|disregard|forget)\s+(?:all|any|the|previous|prior|your)")

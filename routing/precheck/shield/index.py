@@ -2,26 +2,31 @@
 
 from __future__ import annotations
 
+import itertools
 import operator
 import re
 from collections.abc import Iterator
 
-from routing.precheck.shield.base import KEY_LEN, Hit, Rule
+from routing.precheck.shield.base import KEY_LEN, Found, Hit, Rule
 
 _WORD = re.compile(r"[^\W\d_]+")
 
 
 _KEY_OF = operator.itemgetter(slice(KEY_LEN))
-_ASCII_NON_LETTERS = bytes(c if chr(c).isalpha() else 32 for c in range(256))
+# ASCII letters and the bytes of multi-byte UTF-8 characters stay; other bytes become spaces.
+_ASCII_NON_LETTERS = bytes(c if c >= 128 or chr(c).isalpha() else 32 for c in range(256))
 
 
 def vocabulary(low: str) -> frozenset[str]:
     """The KEY_LEN-letter prefixes of the words in `low`: what rule keys are checked against."""
+    # Same words as _WORD, found by C-level translate and split instead of the regex: ASCII
+    # non-letters become spaces in the UTF-8 bytes (multi-byte characters are left alone).
+    tokens = low.encode().translate(_ASCII_NON_LETTERS).decode().split()
     if low.isascii():
-        # Same words as _WORD, found by C-level translate and split instead of the regex.
-        words = low.encode().translate(_ASCII_NON_LETTERS).decode().split()
-    else:
-        words = _WORD.findall(low)
+        return frozenset(map(_KEY_OF, tokens))
+    # A token holding other characters is split by the regex itself: some are no letters.
+    mixed = " ".join(itertools.filterfalse(str.isascii, tokens))
+    words = itertools.chain(filter(str.isascii, tokens), _WORD.findall(mixed))
     return frozenset(map(_KEY_OF, words))
 
 
@@ -67,10 +72,17 @@ class RuleIndex:
         }
         return [self.rules[pos] for pos in sorted(chosen)]
 
-    def match(self, low: str, text: str | None = None, vocab: frozenset[str] | None = None
-              ) -> Iterator[Hit]:  # fmt: skip
-        """Hits in `low` (lower-cased); cased rules read `text`, the original, when given."""
-        for rule in self.candidates(low, vocabulary(low) if vocab is None else vocab):
-            m = rule.search(text if rule.cased and text is not None else low)
+    def match(self, low: str, text: str | None = None, vocab: frozenset[str] | None = None,
+              found: Found | None = None) -> Iterator[Hit]:  # fmt: skip
+        """Hits in `low` (lower-cased); cased rules read `text`, the original, when given.
+        `found`: anchor positions in `low` already looked for, shared with other indexes."""
+        vocab = vocabulary(low) if vocab is None else vocab
+        found = {} if found is None else found
+        found_cased: Found = {}
+        for rule in self.candidates(low, vocab):
+            if rule.cased and text is not None:
+                m = rule.search(text, vocab, found_cased)
+            else:
+                m = rule.search(low, vocab, found)
             if m is not None:
                 yield Hit(rule.rule_id, rule.tier, m.start(), m.end())
