@@ -53,6 +53,26 @@
     composer.classList.toggle("streaming", on);
   }
 
+  // A request whose answer is stale by the time it lands (a thread refresh begun before a new
+  // answer, the precheck of a prompt already sent) finishes but is not swapped in: aborting it
+  // would make htmx log an error.
+  const inFlight = new Map(); // element id -> its request
+  const stale = new WeakSet();
+  document.body.addEventListener("htmx:beforeRequest", (event) => {
+    if (event.detail.elt.id) inFlight.set(event.detail.elt.id, event.detail.xhr);
+  });
+  document.body.addEventListener("htmx:beforeSwap", (event) => {
+    if (stale.has(event.detail.xhr)) event.detail.shouldSwap = false;
+  });
+  document.body.addEventListener("htmx:afterRequest", (event) => {
+    if (inFlight.get(event.detail.elt.id) === event.detail.xhr) inFlight.delete(event.detail.elt.id);
+  });
+
+  function dropInFlight(id) {
+    const request = inFlight.get(id);
+    if (request) stale.add(request);
+  }
+
   function refresh(target) {
     if (window.htmx && document.getElementById(target)) {
       // Each request is its own source: requests from one element are queued, and a third
@@ -70,8 +90,7 @@
   }
 
   function startAnswer(text) {
-    // A refresh of the previous answer still in flight would wipe this one: drop it.
-    if (window.htmx) htmx.trigger(thread(), "htmx:abort");
+    dropInFlight("thread"); // a refresh of the previous answer would wipe this one
     const empty = thread().querySelector(".thread-empty");
     if (empty) empty.remove();
     const mine = el("article", "msg msg-user");
@@ -325,7 +344,7 @@
       announce("Rate limited: try again in " + Math.ceil((holdUntil - Date.now()) / 1000) + " s.");
       return;
     }
-    if (window.htmx) htmx.trigger(prompt, "htmx:abort");
+    dropInFlight("prompt");
     if (send(text)) {
       prompt.value = "";
       const hint = document.getElementById("precheck-hint");
