@@ -12,7 +12,7 @@ MODEL_PATH = DATA_DIR / "classifier_model.json"
 TRAIN_PATH = DATA_DIR / "classifier_train.jsonl"
 EVAL_PATH = DATA_DIR / "classifier_eval.jsonl"
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 # A rule decides only when it is confident and no other task type's rule is close behind.
 RULE_THRESHOLD = 0.85
 RULE_MARGIN = 0.05
@@ -25,6 +25,12 @@ WORD_NGRAMS = (1, 2)
 CHAR_NGRAMS = (2, 4)
 WORD_MAX_FEATURES = 3000
 CHAR_MAX_FEATURES = 3000
+# The instruction names the deliverable; pasted material only adds topic words. The ask blocks
+# repeat the word and char features over the first and last sentence alone, so "summarize"
+# after a page of figures weighs as much as it does in a one-line prompt.
+ASK_WORD_MAX_FEATURES = 2000
+ASK_CHAR_MAX_FEATURES = 2000
+ASK_SENTENCE_CHARS = 200
 REGULARIZATION_C = 10.0
 WORD_PATTERN = r"(?u)\b\w\w+\b"
 

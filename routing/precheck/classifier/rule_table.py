@@ -15,6 +15,9 @@ from routing.precheck.classifier.rules import (
     is_small_talk,
 )
 
+# A wh-question about code or tooling is a coding question, not general knowledge.
+_NOT_GENERAL_KNOWLEDGE = _PROG + r"|\b(?:sql|git|\.?gitignore|regex|docker|api|json)\b"
+
 RULES: tuple[Rule, ...] = (
     # coding
     _rule(
@@ -369,7 +372,7 @@ RULES: tuple[Rule, ...] = (
         "question_answering",
         0.87,
         r"^(?:what|who|whom|whose|when|where|which|why|how)\b[^\n]{2,250}\?\s*$",
-        unless=r"\b(?:i|me|my|i'm|we|our|us|you|your)\b",
+        unless=r"\b(?:i|me|my|i'm|we|our|us|you|your)\b|" + _NOT_GENERAL_KNOWLEDGE,
         max_chars=300,
     ),
     _rule(
@@ -380,7 +383,8 @@ RULES: tuple[Rule, ...] = (
         r"comment|quel(?:le)?s?|che|cosa|chi|quando|dove|perch[ée]|come|qual[ei]?|quem|onde|porque|"
         r"wat|wanneer|waar|waarom|hoe|welke|что|кто|когда|где|почему|зачем|как|какой|какая|какие|"
         r"сколько)\b[^\n]{2,250}[?？]\s*$",
-        unless=r"\b(?:ich|mir|mich|du|dir|tu|vous|yo|tú|io|ti|eu|você|ik|jij|я|ты|вы|мне|меня)\b",
+        unless=r"\b(?:ich|mir|mich|du|dir|tu|vous|yo|tú|io|ti|eu|você|ik|jij|я|ты|вы|мне|меня)\b|"
+        + _NOT_GENERAL_KNOWLEDGE,
         max_chars=300,
     ),
     _rule(

@@ -12,6 +12,8 @@ from typing import Any
 import numpy as np
 
 from routing.precheck.classifier.base import (
+    ASK_CHAR_MAX_FEATURES,
+    ASK_WORD_MAX_FEATURES,
     CHAR_MAX_FEATURES,
     CHAR_NGRAMS,
     COMPLEXITIES,
@@ -22,7 +24,7 @@ from routing.precheck.classifier.base import (
     WORD_NGRAMS,
     WORD_PATTERN,
 )
-from routing.precheck.classifier.model import model_text
+from routing.precheck.classifier.model import BLOCKS, lowered_instruction, model_text
 from routing.types import TASK_TYPES
 
 # --- Training and the artifact -----------------------------------------------------------------
@@ -57,6 +59,8 @@ def fit_pipeline(rows: Sequence[Mapping[str, str]]) -> Any:
         [
             ("word", _vectorizer("word", WORD_NGRAMS, WORD_MAX_FEATURES)),
             ("char", _vectorizer("char_wb", CHAR_NGRAMS, CHAR_MAX_FEATURES)),
+            ("ask_word", _vectorizer("word", WORD_NGRAMS, ASK_WORD_MAX_FEATURES, ask=True)),
+            ("ask_char", _vectorizer("char_wb", CHAR_NGRAMS, ASK_CHAR_MAX_FEATURES, ask=True)),
         ]
     )
     model = LogisticRegression(C=REGULARIZATION_C, max_iter=5000, random_state=0)
@@ -67,10 +71,13 @@ def fit_pipeline(rows: Sequence[Mapping[str, str]]) -> Any:
     return pipeline
 
 
-def _vectorizer(analyzer: str, ngrams: tuple[int, int], max_features: int) -> Any:
+def _vectorizer(
+    analyzer: str, ngrams: tuple[int, int], max_features: int, *, ask: bool = False
+) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(
+        preprocessor=lowered_instruction if ask else None,
         analyzer=analyzer,
         ngram_range=ngrams,
         max_features=max_features,
@@ -103,8 +110,7 @@ def export_pipeline(pipeline: Any, *, training_sha256: str, training_rows: int) 
         "classes": [str(label) for label in model.classes_],
         "intercept": [float(value) for value in model.intercept_],
         "coef": _encode_array(model.coef_),
-        "word": blocks["word"],
-        "char": blocks["char"],
+        **{name: blocks[name] for name in BLOCKS},
     }
 
 
