@@ -392,7 +392,7 @@ def test_shipped_artifact_agrees_with_a_fresh_fit(
 def test_shipped_artifact_is_small_json() -> None:
     artifact = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
 
-    assert MODEL_PATH.stat().st_size < 1_500_000
+    assert MODEL_PATH.stat().st_size < 2_500_000
     assert sorted(artifact["classes"]) == sorted(TASK_TYPES)
 
 

@@ -29,7 +29,9 @@ class Command(BaseCommand):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(dump_artifact(artifact), encoding="utf-8")
         if options["verbosity"] > 0:
-            features = sum(len(artifact[name]["vocabulary"]) for name in BLOCKS)
+            features = sum(
+                len(artifact[n].get("vocabulary", ())) or artifact[n]["dim"] for n in BLOCKS
+            )
             self.stdout.write(
                 f"Trained on {len(rows)} rows ({len(artifact['classes'])} task types, "
                 f"{features} features); wrote {out} ({out.stat().st_size // 1024} KB)"

@@ -17,6 +17,8 @@ import numpy as np
 from routing.precheck.classifier.base import (
     ASK_SENTENCE_CHARS,
     CHAR_NGRAMS,
+    EMBEDDING_DIM,
+    EMBEDDING_SCALE,
     FORMAT_VERSION,
     MODEL_CLIP,
     MODEL_PATH,
@@ -161,14 +163,48 @@ class CharBlock:
         return len(self.idf)
 
 
+@functools.cache
+def _wordllama() -> Any:
+    """The static embedder, loaded from its wheel's own folder with downloads off (as the answer
+    cache loads it): nothing is fetched at run time."""
+    import wordllama
+
+    folder = Path(str(wordllama.__file__)).parent
+    return wordllama.WordLlama.load(cache_dir=folder, disable_download=True, dim=EMBEDDING_DIM)
+
+
+def sentence_vector(text: str) -> np.ndarray:
+    """The embedding block of one text, the same in training and at inference."""
+    # The tokenizer refuses lone surrogates; they become "?" as in any UTF-8 round trip.
+    clean = text.encode("utf-8", "replace").decode("utf-8")
+    vector: np.ndarray = np.asarray(_wordllama().embed([clean]), dtype=np.float64)[0]
+    return vector * EMBEDDING_SCALE
+
+
+def instruction_vectors(texts: Sequence[str]) -> np.ndarray:
+    """The embedding block of many model texts in training: each one's instruction part, one at
+    a time so each row equals what inference computes."""
+    return np.vstack([sentence_vector(instruction_part(text)) for text in texts])
+
+
+@dataclass(frozen=True)
+class EmbeddingBlock:
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(EMBEDDING_DIM, dtype=np.intp), sentence_vector(text)
+
+    @property
+    def width(self) -> int:
+        return EMBEDDING_DIM
+
+
 # Artifact block name -> whether it reads the instruction part (else the whole model text).
-BLOCKS = {"word": False, "char": False, "ask_word": True, "ask_char": True}
+BLOCKS = {"word": False, "char": False, "ask_word": True, "ask_char": True, "embedding": True}
 
 
 @dataclass(frozen=True)
 class LinearModel:
     classes: tuple[str, ...]
-    blocks: tuple[tuple[WordBlock | CharBlock, bool], ...]  # (block, reads the instruction)
+    blocks: tuple[tuple[WordBlock | CharBlock | EmbeddingBlock, bool], ...]  # (block, on the ask?)
     weights: np.ndarray  # (n_features, n_classes): the blocks' columns in BLOCKS order
     intercept: np.ndarray
     training_sha256: str
@@ -215,6 +251,9 @@ def _expected_settings(artifact: Mapping[str, Any]) -> bool:
                 "ask_char": CHAR_NGRAMS}  # fmt: skip
     if list(artifact.get("model_clip", ())) != list(MODEL_CLIP):
         return False
+    embedding = artifact.get("embedding", {})
+    if (embedding.get("dim"), embedding.get("scale")) != (EMBEDDING_DIM, EMBEDDING_SCALE):
+        return False
     return all(
         name in artifact
         and artifact[name]["ngram_range"] == list(ngrams)
@@ -223,7 +262,10 @@ def _expected_settings(artifact: Mapping[str, Any]) -> bool:
     )
 
 
-def _block(spec: Mapping[str, Any]) -> WordBlock | CharBlock:
+def _block(spec: Mapping[str, Any]) -> WordBlock | CharBlock | EmbeddingBlock:
+    if spec["analyzer"] == "embedding":
+        _wordllama()  # loaded with the model, not on the first prompt
+        return EmbeddingBlock()
     idf = decode_array(spec["idf"])
     if spec["analyzer"] == "word":
         return WordBlock({term: i for i, term in enumerate(spec["vocabulary"])}, idf)

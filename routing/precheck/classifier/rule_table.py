@@ -15,8 +15,15 @@ from routing.precheck.classifier.rules import (
     is_small_talk,
 )
 
-# A wh-question about code or tooling is a coding question, not general knowledge.
-_NOT_GENERAL_KNOWLEDGE = _PROG + r"|\b(?:sql|git|\.?gitignore|regex|docker|api|json)\b"
+# A wh-question about code or tooling is a coding question, not general knowledge; one about a
+# quoted text it introduces (a colon, "this sentence: ...") asks something of that text. A title
+# in quotes is still general knowledge.
+_NOT_GENERAL_KNOWLEDGE = (
+    _PROG + r"|\b(?:sql|git|\.?gitignore|regex|docker|api|json)\b|"
+    # a question about quoted text asks something of that text (translate, label, extract)
+    r"(?::|\b(?:saying|sentence|phrase|word|review|message|text|tweet|email|comment|line))\s*"
+    r"[\"“«„']"
+)
 
 RULES: tuple[Rule, ...] = (
     # coding
@@ -241,6 +248,14 @@ RULES: tuple[Rule, ...] = (
         r"\b(?:tradu[cz]\w*|tradu[ií]\w*|traduis\w*|traduire|traduza|traduzir|traduci|tradurre|"
         r"übersetz\w*|vertaal\w*|перевед\w*|перевести|перевод\w*)\b|翻译|翻譯|翻訳|译成|譯成|"
         r"訳して|に訳",
+    ),
+    # "how do you say ... in <language>" in the other languages the rules cover
+    _rule(
+        "translation",
+        0.94,
+        r"\b(?:c[oó]mo se dice|wie sagt man|was hei(?:ß|ss)t\b[^?\n]{1,60}\bauf|comment (?:dit-on|"
+        r"dire|on dit)|как (?:сказать|будет)\b[^?\n]{0,60}\bпо-\w+)|用(?:英语|法语|德语|日语|"
+        r"西班牙语|俄语|中文)怎么说",
     ),
     # creative writing
     _rule(

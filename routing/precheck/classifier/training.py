@@ -17,6 +17,8 @@ from routing.precheck.classifier.base import (
     CHAR_MAX_FEATURES,
     CHAR_NGRAMS,
     COMPLEXITIES,
+    EMBEDDING_DIM,
+    EMBEDDING_SCALE,
     FORMAT_VERSION,
     MODEL_CLIP,
     REGULARIZATION_C,
@@ -24,7 +26,12 @@ from routing.precheck.classifier.base import (
     WORD_NGRAMS,
     WORD_PATTERN,
 )
-from routing.precheck.classifier.model import BLOCKS, lowered_instruction, model_text
+from routing.precheck.classifier.model import (
+    BLOCKS,
+    instruction_vectors,
+    lowered_instruction,
+    model_text,
+)
 from routing.types import TASK_TYPES
 
 # --- Training and the artifact -----------------------------------------------------------------
@@ -53,6 +60,7 @@ def fit_pipeline(rows: Sequence[Mapping[str, str]]) -> Any:
     """Fit the scikit-learn pipeline the artifact is exported from (deterministic)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
     from threadpoolctl import threadpool_limits
 
     features = FeatureUnion(
@@ -61,6 +69,7 @@ def fit_pipeline(rows: Sequence[Mapping[str, str]]) -> Any:
             ("char", _vectorizer("char_wb", CHAR_NGRAMS, CHAR_MAX_FEATURES)),
             ("ask_word", _vectorizer("word", WORD_NGRAMS, ASK_WORD_MAX_FEATURES, ask=True)),
             ("ask_char", _vectorizer("char_wb", CHAR_NGRAMS, ASK_CHAR_MAX_FEATURES, ask=True)),
+            ("embedding", FunctionTransformer(instruction_vectors)),
         ]
     )
     model = LogisticRegression(C=REGULARIZATION_C, max_iter=5000, random_state=0)
@@ -92,8 +101,12 @@ def export_pipeline(pipeline: Any, *, training_sha256: str, training_rows: int) 
     """Everything inference needs, as plain JSON (float64 arrays base64-encoded, exact)."""
     union = pipeline.named_steps["features"]
     model = pipeline.named_steps["model"]
-    blocks = {}
+    blocks: dict[str, Any] = {
+        "embedding": {"analyzer": "embedding", "dim": EMBEDDING_DIM, "scale": EMBEDDING_SCALE}
+    }
     for name, vectorizer in union.transformer_list:
+        if name == "embedding":
+            continue
         vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
         blocks[name] = {
             "analyzer": vectorizer.analyzer,
