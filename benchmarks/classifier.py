@@ -179,8 +179,11 @@ def percentile(values: Sequence[float], share: float) -> float:
 
 def _intro(missing: list[str]) -> list[str]:
     lines = [
-        "Rules first, then a TF-IDF (word 1-2 + char_wb 2-4) logistic regression exported to JSON "
-        "and run with numpy. Accuracy counts a prediction as right when it is the mapped label "
+        "Rules first, then a logistic regression exported to JSON and run with numpy, over TF-IDF "
+        "word 1-2 and char_wb 2-4 n-grams of the prompt and, again, of its instruction part (first "
+        "and last sentence), plus wordllama's static embedding of the instruction part. These "
+        "sets are development sets (the rules were written against the eval file); the held-out "
+        "section above is the generalisation figure. Accuracy counts a prediction as right when it is the mapped label "
         "(or an accepted alternative, see the mapping below); *strict* counts only the primary "
         "label. Macro-F1 is over the task types present in each set's labels.",
         "",
@@ -230,7 +233,11 @@ def _confusion_matrix(outcomes: list[Outcome]) -> list[str]:
 
 def _complexity_table(results: dict[str, list[Outcome]]) -> list[str]:
     lines = [
-        "### Complexity (heuristic: length, steps and constraints, domain signals)",
+        "### Complexity (heuristic: length, open-ended asks, steps, expert signals)",
+        "",
+        "The eval file's complexity labels predate the labelling guideline in "
+        "`CLASSIFIER_LABELS.md` (they were written with its rows); the agreement against human "
+        "labels by the guideline is in the held-out section above.",
         "",
         "| set | low | medium | high | agreement with labels |",
         "|---|---:|---:|---:|---:|",

@@ -22,6 +22,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from routing.precheck.classifier import (
+    COMPLEXITIES,
+    DATA_DIR,
     EVAL_PATH,
     MODEL_PATH,
     RULES,
@@ -35,6 +37,7 @@ from routing.precheck.classifier import (
     estimate_tokens,
     export_pipeline,
     fit_pipeline,
+    instruction_part,
     load_model,
     load_rows,
     model_text,
@@ -137,6 +140,104 @@ def test_conflicting_rules_defer_to_the_model() -> None:
 )
 def test_complexity_grows_with_length_constraints_and_domain(text: str, complexity: str) -> None:
     assert classify(text).complexity == complexity
+
+
+@pytest.mark.parametrize(
+    ("text", "complexity"),
+    [
+        # one step or one recalled fact
+        ("Who wrote Pride and Prejudice?", "low"),
+        ("As a lighthouse keeper, what would you say to a lost sailor on the radio?", "low"),
+        ("Write one descriptive paragraph about a rainy harbour at dawn.", "low"),
+        # open-ended explanations, counterfactuals, advice: several steps even when short
+        ("How does a refrigerator keep food cold?", "medium"),
+        ("What if the printing press had been invented in ancient Greece?", "medium"),
+        ("How can I get better at public speaking?", "medium"),
+        (
+            "A baker sells 48 rolls a day at $0.75 each and 20 loaves at $3.20 each. How much "
+            "does she take in over a 6-day week?",
+            "medium",
+        ),
+        # expert depth
+        ("Show that the square root of 3 is irrational with a rigorous proof.", "high"),
+        (
+            "Review the indemnity and liability clauses of the contract below and propose "
+            "redlines.",
+            "high",
+        ),
+    ],
+)
+def test_complexity_follows_the_labelling_guideline(text: str, complexity: str) -> None:
+    assert classify(text).complexity == complexity
+
+
+def test_complexity_labels_cite_their_source_and_split_in_two_halves() -> None:
+    rows = [
+        json.loads(line)
+        for line in (DATA_DIR / "complexity_labels.jsonl").read_text("utf-8").splitlines()
+    ]
+    keys = [(row["source"], row["id"]) for row in rows]
+    halves = {int(hashlib.sha256(f"{s}:{i}".encode()).hexdigest(), 16) % 2 for s, i in keys}
+
+    assert len(rows) >= 150
+    assert len(set(keys)) == len(keys)
+    assert {row["source"] for row in rows} == {"mt_bench", "vicuna", "gsm8k_test", "written"}
+    assert all(row["complexity"] in COMPLEXITIES for row in rows)
+    assert all(bool(row.get("text")) == (row["source"] == "written") for row in rows)
+    assert {row["complexity"] for row in rows} == set(COMPLEXITIES)
+    assert halves == {0, 1}
+
+
+def test_the_instruction_part_is_the_first_and_last_sentence() -> None:
+    pasted = "The river rose two metres overnight. Roads closed at six. Schools stayed shut."
+
+    assert instruction_part("Translate this into German: hello.") == (
+        "Translate this into German: hello."
+    )
+    assert instruction_part(f"{pasted}\nList every time mentioned above.") == (
+        "The river rose two metres overnight. List every time mentioned above."
+    )
+    assert len(instruction_part("word " * 2000)) <= 400
+
+
+@pytest.mark.parametrize(
+    ("ask", "task_type"),
+    [
+        ("Sum this up in one sentence.", "summarization"),
+        ("Put it into French.", "translation"),
+        ("Which names and dates does it mention? List them.", "extraction"),
+    ],
+)
+def test_the_final_instruction_names_the_deliverable_after_a_paste(
+    ask: str, task_type: str
+) -> None:
+    pasted = (
+        "On 4 May the harbour board met with Ana Ruiz and Tom Okafor to discuss the new ferry "
+        "timetable. Boats will leave every forty minutes from June, the night service ends, "
+        "and the fare for residents stays at 2.10. A review is planned for 1 October. "
+    ) * 3
+
+    assert classify(pasted + "\n\n" + ask).task_type == task_type
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "¿Cómo puedo leer un archivo JSON en Python y recorrer sus claves?",
+        "Как в Python удалить дубликаты из списка, сохранив порядок?",
+        "What's the .gitignore line to ignore every build folder?",
+    ],
+)
+def test_questions_about_code_are_coding_in_any_language(text: str) -> None:
+    assert classify(text).task_type == "coding"
+
+
+def test_an_artifact_without_the_instruction_blocks_is_refused() -> None:
+    artifact = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
+    del artifact["ask_word"]
+
+    with pytest.raises(ValueError, match="other feature settings"):
+        LinearModel.from_artifact(artifact)
 
 
 def test_a_long_pasted_document_is_not_low_complexity() -> None:
@@ -291,7 +392,7 @@ def test_shipped_artifact_agrees_with_a_fresh_fit(
 def test_shipped_artifact_is_small_json() -> None:
     artifact = json.loads(MODEL_PATH.read_text(encoding="utf-8"))
 
-    assert MODEL_PATH.stat().st_size < 1_000_000
+    assert MODEL_PATH.stat().st_size < 2_500_000
     assert sorted(artifact["classes"]) == sorted(TASK_TYPES)
 
 

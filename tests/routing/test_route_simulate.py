@@ -141,7 +141,7 @@ def test_replay_escalates_a_model_made_poor_at_math_and_reports_each_mode(
     )  # fmt: skip
 
     text = stdout.getvalue()
-    assert "| 1 | " in text and "sim/standard×math×medium" in text
+    assert "| 1 | " in text and "sim/standard×math×low" in text
     assert "summarization" not in text.split("| period |")[1]
     assert "| before learning | always premium |" in text
     assert "| after learning | auto |" in text

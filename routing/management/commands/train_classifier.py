@@ -13,6 +13,7 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandParser
 
 from routing.precheck.classifier import MODEL_PATH, TRAIN_PATH, dump_artifact, load_rows, train
+from routing.precheck.classifier.model import BLOCKS
 
 
 class Command(BaseCommand):
@@ -28,7 +29,9 @@ class Command(BaseCommand):
         out.parent.mkdir(parents=True, exist_ok=True)
         out.write_text(dump_artifact(artifact), encoding="utf-8")
         if options["verbosity"] > 0:
-            features = len(artifact["word"]["vocabulary"]) + len(artifact["char"]["vocabulary"])
+            features = sum(
+                len(artifact[n].get("vocabulary", ())) or artifact[n]["dim"] for n in BLOCKS
+            )
             self.stdout.write(
                 f"Trained on {len(rows)} rows ({len(artifact['classes'])} task types, "
                 f"{features} features); wrote {out} ({out.stat().st_size // 1024} KB)"

@@ -42,6 +42,7 @@ from routing.precheck.classifier.language import detect_language
 from routing.precheck.classifier.model import (
     CharGramIndex,
     LinearModel,
+    instruction_part,
     load_model,
     model_text,
     model_verdict,
@@ -93,6 +94,7 @@ __all__ = [
     "estimate_tokens",
     "export_pipeline",
     "fit_pipeline",
+    "instruction_part",
     "is_small_talk",
     "load_model",
     "load_rows",
@@ -113,9 +115,10 @@ def classify(text: str, *, has_images: bool = False) -> Classification:
         return Classification("chat", "low", "und", has_images, tokens, 0.0, "rules")
     view = PromptView.of(text)
     verdict = rule_verdict(view) or model_verdict(model_text(text))
+    complexity = estimate_complexity(view.lowered, tokens=tokens)
     return Classification(
         task_type=verdict.task_type,
-        complexity=estimate_complexity(view.lowered, tokens=tokens),
+        complexity=complexity,
         language=detect_language(view.text),
         needs_images=has_images or _IMAGE_RULE.fires(view),
         input_tokens=tokens,

@@ -15,7 +15,10 @@ from typing import Any
 import numpy as np
 
 from routing.precheck.classifier.base import (
+    ASK_SENTENCE_CHARS,
     CHAR_NGRAMS,
+    EMBEDDING_DIM,
+    EMBEDDING_SCALE,
     FORMAT_VERSION,
     MODEL_CLIP,
     MODEL_PATH,
@@ -112,14 +115,97 @@ class CharGramIndex:
         return result
 
 
+_SENTENCE_BREAK = re.compile(r"(?<=[.?!。？！])\s+|\n+")
+
+
+def instruction_part(text: str) -> str:
+    """The first and the last sentence (each capped): where a prompt names its deliverable,
+    before or after whatever it pastes. A prompt of one or two sentences is all instruction."""
+    sentences = [part.strip() for part in _SENTENCE_BREAK.split(text.strip()) if part.strip()]
+    if len(sentences) <= 2:
+        return " ".join(sentences)[: 2 * ASK_SENTENCE_CHARS]
+    return sentences[0][:ASK_SENTENCE_CHARS] + " " + sentences[-1][:ASK_SENTENCE_CHARS]
+
+
+def lowered_instruction(text: str) -> str:
+    """The preprocessor of the ask blocks in training (scikit-learn then skips lowercasing)."""
+    return instruction_part(text).lower()
+
+
+@dataclass(frozen=True)
+class WordBlock:
+    vocabulary: dict[str, int]
+    idf: np.ndarray
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        lookup = map(self.vocabulary.get, word_ngrams(text))
+        found = Counter(col for col in lookup if col is not None)
+        cols = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
+        counts = np.fromiter(found.values(), dtype=np.float64, count=len(found))
+        return cols, tfidf(counts, self.idf[cols])
+
+    @property
+    def width(self) -> int:
+        return len(self.vocabulary)
+
+
+@dataclass(frozen=True)
+class CharBlock:
+    index: CharGramIndex
+    idf: np.ndarray
+
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        cols, counts = self.index.count(text)
+        return cols, tfidf(counts.astype(np.float64), self.idf[cols])
+
+    @property
+    def width(self) -> int:
+        return len(self.idf)
+
+
+@functools.cache
+def _wordllama() -> Any:
+    """The static embedder, loaded from its wheel's own folder with downloads off (as the answer
+    cache loads it): nothing is fetched at run time."""
+    import wordllama
+
+    folder = Path(str(wordllama.__file__)).parent
+    return wordllama.WordLlama.load(cache_dir=folder, disable_download=True, dim=EMBEDDING_DIM)
+
+
+def sentence_vector(text: str) -> np.ndarray:
+    """The embedding block of one text, the same in training and at inference."""
+    # The tokenizer refuses lone surrogates; they become "?" as in any UTF-8 round trip.
+    clean = text.encode("utf-8", "replace").decode("utf-8")
+    vector: np.ndarray = np.asarray(_wordllama().embed([clean]), dtype=np.float64)[0]
+    return vector * EMBEDDING_SCALE
+
+
+def instruction_vectors(texts: Sequence[str]) -> np.ndarray:
+    """The embedding block of many model texts in training: each one's instruction part, one at
+    a time so each row equals what inference computes."""
+    return np.vstack([sentence_vector(instruction_part(text)) for text in texts])
+
+
+@dataclass(frozen=True)
+class EmbeddingBlock:
+    def features(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        return np.arange(EMBEDDING_DIM, dtype=np.intp), sentence_vector(text)
+
+    @property
+    def width(self) -> int:
+        return EMBEDDING_DIM
+
+
+# Artifact block name -> whether it reads the instruction part (else the whole model text).
+BLOCKS = {"word": False, "char": False, "ask_word": True, "ask_char": True, "embedding": True}
+
+
 @dataclass(frozen=True)
 class LinearModel:
     classes: tuple[str, ...]
-    word_vocabulary: dict[str, int]
-    char_index: CharGramIndex
-    word_idf: np.ndarray
-    char_idf: np.ndarray
-    weights: np.ndarray  # (n_features, n_classes): word block first, then char block
+    blocks: tuple[tuple[WordBlock | CharBlock | EmbeddingBlock, bool], ...]  # (block, on the ask?)
+    weights: np.ndarray  # (n_features, n_classes): the blocks' columns in BLOCKS order
     intercept: np.ndarray
     training_sha256: str
 
@@ -127,18 +213,13 @@ class LinearModel:
     def from_artifact(cls, artifact: Mapping[str, Any]) -> LinearModel:
         if artifact.get("format_version") != FORMAT_VERSION:
             raise ValueError(f"classifier artifact format {artifact.get('format_version')!r}")
-        word, char = artifact["word"], artifact["char"]
-        settings = (word["ngram_range"], char["ngram_range"], artifact["model_clip"])
-        expected = (list(WORD_NGRAMS), list(CHAR_NGRAMS), list(MODEL_CLIP))
-        if settings != expected or not (word["sublinear_tf"] and char["sublinear_tf"]):
+        if not _expected_settings(artifact):
             raise ValueError("classifier artifact was trained with other feature settings")
+        blocks = tuple((_block(artifact[name]), ask) for name, ask in BLOCKS.items())
         coef = decode_array(artifact["coef"])
         return cls(
             classes=tuple(artifact["classes"]),
-            word_vocabulary={term: i for i, term in enumerate(word["vocabulary"])},
-            char_index=CharGramIndex(char["vocabulary"]),
-            word_idf=decode_array(word["idf"]),
-            char_idf=decode_array(char["idf"]),
+            blocks=blocks,
             weights=np.ascontiguousarray(coef.T),
             intercept=np.asarray(artifact["intercept"], dtype=np.float64),
             training_sha256=artifact["training_sha256"],
@@ -146,19 +227,15 @@ class LinearModel:
 
     def decision_function(self, text: str) -> np.ndarray:
         """Scores per class, equal to the scikit-learn pipeline's decision_function."""
-        lookup = map(self.word_vocabulary.get, word_ngrams(text))
-        found = Counter(col for col in lookup if col is not None)
-        word_cols = np.fromiter(found.keys(), dtype=np.intp, count=len(found))
-        word_counts = np.fromiter(found.values(), dtype=np.float64, count=len(found))
-        char_cols, char_counts = self.char_index.count(text)
-        cols = np.concatenate([word_cols, char_cols + len(self.word_vocabulary)])
-        values = np.concatenate(
-            [
-                tfidf(word_counts, self.word_idf[word_cols]),
-                tfidf(char_counts, self.char_idf[char_cols]),
-            ]
-        )
-        scores: np.ndarray = values @ self.weights[cols] + self.intercept
+        ask = instruction_part(text)
+        all_cols, all_values, offset = [], [], 0
+        for block, reads_instruction in self.blocks:
+            cols, values = block.features(ask if reads_instruction else text)
+            all_cols.append(cols + offset)
+            all_values.append(values)
+            offset += block.width
+        cols = np.concatenate(all_cols)
+        scores: np.ndarray = np.concatenate(all_values) @ self.weights[cols] + self.intercept
         return scores
 
     def predict(self, text: str) -> tuple[str, float]:
@@ -167,6 +244,32 @@ class LinearModel:
         probabilities = exp / exp.sum()
         best = int(np.argmax(scores))
         return self.classes[best], float(probabilities[best])
+
+
+def _expected_settings(artifact: Mapping[str, Any]) -> bool:
+    expected = {"word": WORD_NGRAMS, "char": CHAR_NGRAMS, "ask_word": WORD_NGRAMS,
+                "ask_char": CHAR_NGRAMS}  # fmt: skip
+    if list(artifact.get("model_clip", ())) != list(MODEL_CLIP):
+        return False
+    embedding = artifact.get("embedding", {})
+    if (embedding.get("dim"), embedding.get("scale")) != (EMBEDDING_DIM, EMBEDDING_SCALE):
+        return False
+    return all(
+        name in artifact
+        and artifact[name]["ngram_range"] == list(ngrams)
+        and artifact[name]["sublinear_tf"]
+        for name, ngrams in expected.items()
+    )
+
+
+def _block(spec: Mapping[str, Any]) -> WordBlock | CharBlock | EmbeddingBlock:
+    if spec["analyzer"] == "embedding":
+        _wordllama()  # loaded with the model, not on the first prompt
+        return EmbeddingBlock()
+    idf = decode_array(spec["idf"])
+    if spec["analyzer"] == "word":
+        return WordBlock({term: i for i, term in enumerate(spec["vocabulary"])}, idf)
+    return CharBlock(CharGramIndex(spec["vocabulary"]), idf)
 
 
 def tfidf(counts: np.ndarray, idf: np.ndarray) -> np.ndarray:

@@ -15,6 +15,16 @@ from routing.precheck.classifier.rules import (
     is_small_talk,
 )
 
+# A wh-question about code or tooling is a coding question, not general knowledge; one about a
+# quoted text it introduces (a colon, "this sentence: ...") asks something of that text. A title
+# in quotes is still general knowledge.
+_NOT_GENERAL_KNOWLEDGE = (
+    _PROG + r"|\b(?:sql|git|\.?gitignore|regex|docker|api|json)\b|"
+    # a question about quoted text asks something of that text (translate, label, extract)
+    r"(?::|\b(?:saying|sentence|phrase|word|review|message|text|tweet|email|comment|line))\s*"
+    r"[\"“«„']"
+)
+
 RULES: tuple[Rule, ...] = (
     # coding
     _rule(
@@ -239,6 +249,14 @@ RULES: tuple[Rule, ...] = (
         r"übersetz\w*|vertaal\w*|перевед\w*|перевести|перевод\w*)\b|翻译|翻譯|翻訳|译成|譯成|"
         r"訳して|に訳",
     ),
+    # "how do you say ... in <language>" in the other languages the rules cover
+    _rule(
+        "translation",
+        0.94,
+        r"\b(?:c[oó]mo se dice|wie sagt man|was hei(?:ß|ss)t\b[^?\n]{1,60}\bauf|comment (?:dit-on|"
+        r"dire|on dit)|как (?:сказать|будет)\b[^?\n]{0,60}\bпо-\w+)|用(?:英语|法语|德语|日语|"
+        r"西班牙语|俄语|中文)怎么说",
+    ),
     # creative writing
     _rule(
         "creative_writing",
@@ -369,7 +387,7 @@ RULES: tuple[Rule, ...] = (
         "question_answering",
         0.87,
         r"^(?:what|who|whom|whose|when|where|which|why|how)\b[^\n]{2,250}\?\s*$",
-        unless=r"\b(?:i|me|my|i'm|we|our|us|you|your)\b",
+        unless=r"\b(?:i|me|my|i'm|we|our|us|you|your)\b|" + _NOT_GENERAL_KNOWLEDGE,
         max_chars=300,
     ),
     _rule(
@@ -380,7 +398,8 @@ RULES: tuple[Rule, ...] = (
         r"comment|quel(?:le)?s?|che|cosa|chi|quando|dove|perch[ée]|come|qual[ei]?|quem|onde|porque|"
         r"wat|wanneer|waar|waarom|hoe|welke|что|кто|когда|где|почему|зачем|как|какой|какая|какие|"
         r"сколько)\b[^\n]{2,250}[?？]\s*$",
-        unless=r"\b(?:ich|mir|mich|du|dir|tu|vous|yo|tú|io|ti|eu|você|ik|jij|я|ты|вы|мне|меня)\b",
+        unless=r"\b(?:ich|mir|mich|du|dir|tu|vous|yo|tú|io|ti|eu|você|ik|jij|я|ты|вы|мне|меня)\b|"
+        + _NOT_GENERAL_KNOWLEDGE,
         max_chars=300,
     ),
     _rule(

@@ -182,7 +182,10 @@ _PROG = (
 _CODE_WORDS = (
     r"\b(?:write|implement|function|method|class|debug|fix|bug|refactor|optimi[sz]e|compile|"
     r"error|port|convert|script|code|snippet|library|package|install|syntax|loop|array|list|"
-    r"dict(?:ionary)?|dataframe|query|framework|type hints|async|server|app|tests?)\b"
+    r"dict(?:ionary)?|dataframe|query|framework|type hints|async|server|app|tests?|"
+    # the same asks in the other languages the rules cover
+    r"funci[oó]n|archivo|c[oó]digo|lista|fonction|fichier|requête|liste|datei|funktion|skript|"
+    r"списк\w*|список|функци\w*|файл\w*|код\w*|скрипт\w*|массив\w*)\b|函数|代码|列表|文件|脚本|数组"
 )
 _SOURCE = (
     r"\b(?:from|in|out of|mentioned|contained|appearing|listed|given)\b[^.?!\n]{0,30}\b(?:this|"

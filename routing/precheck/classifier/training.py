@@ -12,9 +12,13 @@ from typing import Any
 import numpy as np
 
 from routing.precheck.classifier.base import (
+    ASK_CHAR_MAX_FEATURES,
+    ASK_WORD_MAX_FEATURES,
     CHAR_MAX_FEATURES,
     CHAR_NGRAMS,
     COMPLEXITIES,
+    EMBEDDING_DIM,
+    EMBEDDING_SCALE,
     FORMAT_VERSION,
     MODEL_CLIP,
     REGULARIZATION_C,
@@ -22,7 +26,12 @@ from routing.precheck.classifier.base import (
     WORD_NGRAMS,
     WORD_PATTERN,
 )
-from routing.precheck.classifier.model import model_text
+from routing.precheck.classifier.model import (
+    BLOCKS,
+    instruction_vectors,
+    lowered_instruction,
+    model_text,
+)
 from routing.types import TASK_TYPES
 
 # --- Training and the artifact -----------------------------------------------------------------
@@ -51,12 +60,16 @@ def fit_pipeline(rows: Sequence[Mapping[str, str]]) -> Any:
     """Fit the scikit-learn pipeline the artifact is exported from (deterministic)."""
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import FeatureUnion, Pipeline
+    from sklearn.preprocessing import FunctionTransformer
     from threadpoolctl import threadpool_limits
 
     features = FeatureUnion(
         [
             ("word", _vectorizer("word", WORD_NGRAMS, WORD_MAX_FEATURES)),
             ("char", _vectorizer("char_wb", CHAR_NGRAMS, CHAR_MAX_FEATURES)),
+            ("ask_word", _vectorizer("word", WORD_NGRAMS, ASK_WORD_MAX_FEATURES, ask=True)),
+            ("ask_char", _vectorizer("char_wb", CHAR_NGRAMS, ASK_CHAR_MAX_FEATURES, ask=True)),
+            ("embedding", FunctionTransformer(instruction_vectors)),
         ]
     )
     model = LogisticRegression(C=REGULARIZATION_C, max_iter=5000, random_state=0)
@@ -67,10 +80,13 @@ def fit_pipeline(rows: Sequence[Mapping[str, str]]) -> Any:
     return pipeline
 
 
-def _vectorizer(analyzer: str, ngrams: tuple[int, int], max_features: int) -> Any:
+def _vectorizer(
+    analyzer: str, ngrams: tuple[int, int], max_features: int, *, ask: bool = False
+) -> Any:
     from sklearn.feature_extraction.text import TfidfVectorizer
 
     return TfidfVectorizer(
+        preprocessor=lowered_instruction if ask else None,
         analyzer=analyzer,
         ngram_range=ngrams,
         max_features=max_features,
@@ -85,8 +101,12 @@ def export_pipeline(pipeline: Any, *, training_sha256: str, training_rows: int) 
     """Everything inference needs, as plain JSON (float64 arrays base64-encoded, exact)."""
     union = pipeline.named_steps["features"]
     model = pipeline.named_steps["model"]
-    blocks = {}
+    blocks: dict[str, Any] = {
+        "embedding": {"analyzer": "embedding", "dim": EMBEDDING_DIM, "scale": EMBEDDING_SCALE}
+    }
     for name, vectorizer in union.transformer_list:
+        if name == "embedding":
+            continue
         vocabulary = sorted(vectorizer.vocabulary_, key=vectorizer.vocabulary_.__getitem__)
         blocks[name] = {
             "analyzer": vectorizer.analyzer,
@@ -103,8 +123,7 @@ def export_pipeline(pipeline: Any, *, training_sha256: str, training_rows: int) 
         "classes": [str(label) for label in model.classes_],
         "intercept": [float(value) for value in model.intercept_],
         "coef": _encode_array(model.coef_),
-        "word": blocks["word"],
-        "char": blocks["char"],
+        **{name: blocks[name] for name in BLOCKS},
     }
 
 
