@@ -1,10 +1,11 @@
 """False-hit guards: a semantic candidate is served only if both prompts agree on what a
-static embedding cannot see (numbers and units, named entities, negation, comparison
-direction, target language, requested format or length).
+static embedding cannot see (numbers and units, named entities, negation and opposites,
+comparison direction, the answer's language, requested format or length), and the one
+shape of a different question it scores highest: the same sentence with a word substituted.
 
 Each prompt is reduced once to `GuardFeatures`, sets of short keyed hashes, so an entry keeps
-what its guards compare and never its prompt's text. Checks are set comparisons over the
-normalised text: a few microseconds a prompt.
+what its guards compare and never its prompt's text. Reading a prompt takes about 0.1 ms
+(mostly the keyed hashes); comparing two, a few microseconds (docs/benchmarks.md).
 """
 
 from __future__ import annotations
@@ -332,24 +333,24 @@ def _swapped_entities(new: GuardFeatures, cached: GuardFeatures) -> bool:
 def _poles_differ(one: frozenset[str], other: frozenset[str]) -> bool:
     """Whether the two prompts use a pole group ("more"/"less", "for"/"against") with
     different poles; a group only one of them uses is wording, not a flip."""
-    groups_one = {p.split(":")[0] for p in _unhashed_poles(one)}
-    groups_other = {p.split(":")[0] for p in _unhashed_poles(other)}
-    for group in groups_one & groups_other:
-        if {p for p in _unhashed_poles(one) if p.startswith(group + ":")} != {
-            p for p in _unhashed_poles(other) if p.startswith(group + ":")
-        }:
-            return True
-    return False
+    groups_one, groups_other = _pole_groups(one), _pole_groups(other)
+    shared = groups_one.keys() & groups_other.keys()
+    return any(groups_one[group] != groups_other[group] for group in shared)
+
+
+def _pole_groups(poles: frozenset[str]) -> dict[str, set[str]]:
+    """Group -> the poles of it a prompt uses, from the hashed "group:pole" values."""
+    groups: dict[str, set[str]] = {}
+    for hashed in poles:
+        group, _, pole = _pole_names().get(hashed, hashed).partition(":")
+        groups.setdefault(group, set()).add(pole)
+    return groups
 
 
 @cache
 def _pole_names() -> dict[str, str]:
     names = {f"{g}:{p}" for g, p in _POLES.values()}
     return {_hash(name): name for name in names}
-
-
-def _unhashed_poles(poles: frozenset[str]) -> set[str]:
-    return {_pole_names().get(p, p) for p in poles}
 
 
 def _opposed(one: GuardFeatures, other: GuardFeatures) -> bool:

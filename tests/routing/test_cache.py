@@ -22,7 +22,7 @@ from routing.cache.entries import (
     cache_entries_delete,
     cache_policy_set,
 )
-from routing.cache.guards import guard_features, guard_refusal
+from routing.cache.guards import GuardFeatures, guard_features, guard_refusal
 from routing.cache.keys import CacheScope, cache_text, prompt_digest
 from routing.cache.lookup import CacheKey, CacheLookup, CacheResult, cache_lookup, cache_store
 from routing.cache.probe import _rows, _run
@@ -210,6 +210,17 @@ def test_guard_features_keep_no_prompt_text() -> None:
     features = json.dumps(guard_features("Who founded Microsoft in 1975?").as_json())
 
     assert "microsoft" not in features.lower() and "1975" not in features
+
+
+def test_an_entry_s_features_read_back_refuse_as_the_fresh_ones_do() -> None:
+    cached = guard_features("How do I turn a string into an integer?")
+    stored = GuardFeatures.of_json(json.loads(json.dumps(cached.as_json())))
+    swapped = guard_features("How do I turn an integer into a string?")
+    substituted = guard_features("How do I turn a string into a float?")
+
+    assert stored == cached
+    assert guard_refusal(swapped, stored) == "direction"
+    assert guard_refusal(substituted, stored) == "substitution"
 
 
 def test_a_deactivated_model_s_entries_are_dropped_and_never_served() -> None:
