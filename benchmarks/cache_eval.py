@@ -47,6 +47,10 @@ from routing.cache.verifier import (  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 PAIRS = ROOT / "routing" / "data" / "cache_pairs.jsonl"
+BLIND = {  # written without the code (routing/data/cache_pairs_blind.md)
+    "dev": ROOT / "routing" / "data" / "cache_pairs_blind_dev.jsonl",
+    "test": ROOT / "routing" / "data" / "cache_pairs_blind_test.jsonl",
+}
 STS = Path(
     os.environ.get(
         "STS_PAIRS",
@@ -98,6 +102,22 @@ def our_pairs() -> list[Pair]:
     rows = [json.loads(line) for line in PAIRS.read_text().splitlines() if line.strip()]
     return [
         Pair(r["id"], r["a"], r["b"], r["kind"] == "paraphrase", r["split"], r.get("swap"))
+        for r in rows
+    ]
+
+
+def blind_pairs(split: str) -> list[Pair]:
+    """The independent author's pairs: "dev" (the guards were tuned on it) or "test"."""
+    rows = [json.loads(line) for line in BLIND[split].read_text().splitlines() if line.strip()]
+    return [
+        Pair(
+            r["id"],
+            r["a"],
+            r["b"],
+            r["label"] == "paraphrase",
+            split,
+            None if r["label"] == "paraphrase" else r["kind"],
+        )
         for r in rows
     ]
 

@@ -22,7 +22,7 @@ from routing.cache.entries import (
     cache_entries_delete,
     cache_policy_set,
 )
-from routing.cache.guards import guard_features, guard_refusal
+from routing.cache.guards import GuardFeatures, guard_features, guard_refusal
 from routing.cache.keys import CacheScope, cache_text, prompt_digest
 from routing.cache.lookup import CacheKey, CacheLookup, CacheResult, cache_lookup, cache_store
 from routing.cache.probe import _rows, _run
@@ -117,8 +117,20 @@ def test_another_scope_is_a_miss() -> None:
         ("Translate good morning into French", "Translate good morning into german", "language"),
         ("Give me an example config in JSON", "Give me an example config in yaml", "format"),
         ("Explain quantum computing briefly", "Explain quantum computing in detail", "format"),
+        ("Convert 100 degrees Fahrenheit to Celsius", "Convert 100 degrees Celsius to Fahrenheit", "direction"),
+        ("Turn a string into an integer", "Turn an integer into a string", "direction"),
+        ("Which fruits are safe for dogs?", "Which fruits are unsafe for dogs?", "negation"),
+        ("Use 'affect' correctly in a sentence", "Use 'affect' incorrectly in a sentence", "negation"),
+        ("Give me a careful plan", "Give me a careless plan", "negation"),
+        ("Give arguments for a 4-day week", "Give arguments against a 4-day week", "direction"),
+        ("How do I turn on dark mode?", "How do I turn off dark mode?", "direction"),
+        ("Why did the Roman Empire rise?", "Why did the Roman Empire fall?", "direction"),
+        ("How do I clean a cast iron pan?", "How do I season a cast iron pan?", "substitution"),
+        ("Write a for loop in Python", "Write a while loop in Python", "substitution"),
+        ("¿Qué es la fotosíntesis?", "¿Qué es la fotosíntesis? Answer in English", "language"),
+        ("Write a rhyming poem about rain", "Write a free-verse poem about rain", "format"),
     ],
-)
+)  # fmt: skip
 def test_each_guard_refuses_its_swap_above_the_threshold(
     cached: str, asked: str, reason: str
 ) -> None:
@@ -163,6 +175,33 @@ def test_paraphrases_pass_the_guards() -> None:
         ),
         ("How do I change my password on Gmail?", "How can I change my Gmail password?"),
         ("Give me 5 tips for better sleep", "Give me five tips for sleeping better"),
+        # numbers written another way: "a" is "1", "50/30/20" is "50-30-20", "$60k" is 60,000
+        ("How many ounces are in a cup?", "ounces in 1 cup?"),
+        ("Explain the 50/30/20 budget rule", "what is the 50-30-20 rule for budgets"),
+        ("I earn $60k a year", "I earn $60,000 a year"),
+        ("Tips for my 4-year-old", "tips for my four year old"),
+        ("Who was the first emperor of Rome?", "who was rome's first emperor"),
+        # a pole word only one side uses is wording, not a flip
+        ("What is quantum entanglement, in simple terms?", "explain quantum entanglement simply"),
+        ("How do I reverse a list in Python?", "what's the easiest way to reverse a python list"),
+        # one and the same format, language or name, said another way
+        (
+            "Summarize this: 'the council voted'",
+            "Can you give me a summary of this text: 'the council voted'",
+        ),
+        ("TL;DR this: 'the site is down'", "Summarize: 'the site is down'"),
+        ("Regex to validate an email", "a regular expression that validates emails"),
+        (
+            "How does a bill become law in the United States?",
+            "how does a bill become law in the US",
+        ),
+        ("¿Qué es la fotosíntesis? Answer in English", "What is photosynthesis?"),
+        (
+            "How do I list all running Docker containers?",
+            "command that shows every running docker container",
+        ),
+        # the same sentence with a word swapped for one of the same stem
+        ("How do I reverse a string?", "How do I reversing a string?"),
     ]:
         assert guard_refusal(guard_features(other), guard_features(one)) is None, (one, other)
 
@@ -171,6 +210,17 @@ def test_guard_features_keep_no_prompt_text() -> None:
     features = json.dumps(guard_features("Who founded Microsoft in 1975?").as_json())
 
     assert "microsoft" not in features.lower() and "1975" not in features
+
+
+def test_an_entry_s_features_read_back_refuse_as_the_fresh_ones_do() -> None:
+    cached = guard_features("How do I turn a string into an integer?")
+    stored = GuardFeatures.of_json(json.loads(json.dumps(cached.as_json())))
+    swapped = guard_features("How do I turn an integer into a string?")
+    substituted = guard_features("How do I turn a string into a float?")
+
+    assert stored == cached
+    assert guard_refusal(swapped, stored) == "direction"
+    assert guard_refusal(substituted, stored) == "substitution"
 
 
 def test_a_deactivated_model_s_entries_are_dropped_and_never_served() -> None:
@@ -297,8 +347,8 @@ def test_the_verifier_serves_a_paraphrase_under_the_threshold_only_when_on() -> 
     store(key(org.pk, "Why is my sourdough bread so dense?"), model)
     asked = key(org.pk, "What makes my sourdough loaf dense?")  # cosine 0.80 with wordllama
 
-    off = lookup(asked, verifier=False)
-    on = lookup(asked, verifier=True)
+    off = lookup(asked, verifier=False, threshold=0.92)
+    on = lookup(asked, verifier=True, threshold=0.92)
 
     assert off.result == CacheResult.MISS and off.similarity is not None
     assert 0.6 <= off.similarity < 0.92
@@ -309,7 +359,7 @@ def test_the_verifier_refuses_a_different_question_over_its_floor() -> None:
     org, model = OrganizationFactory(), AIModelFactory()
     store(key(org.pk, "How do I get rid of mold in my bathroom?"), model)
 
-    found = lookup(key(org.pk, "How do I paint my bathroom?"), verifier=True)
+    found = lookup(key(org.pk, "How do I paint my bathroom?"), verifier=True, threshold=0.92)
 
     assert found.similarity is not None and found.similarity >= 0.6  # asked about, refused
     assert (found.result, found.guard, found.answer) == (CacheResult.MISS, "verifier", None)
@@ -349,6 +399,8 @@ def test_cache_probe_measures_the_verifier_when_asked(verifier: str, hit: bool) 
 
     call_command(
         "cache_probe",
+        "--threshold",
+        "0.92",  # the paraphrase's cosine (0.80) is under it: only the verifier serves it
         "--verifier",
         verifier,
         stdin=StringIO("\n".join(json.dumps(p) for p in pairs)),
