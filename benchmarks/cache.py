@@ -79,14 +79,14 @@ NOTES = """### Reading these figures
   (the same embedder and guards the lookup runs; `manage.py cache_probe` gives the same on
   dev: 69/100 and 0/100 at 0.76):
   - dev half, tuned on: at the old default 0.92, paraphrases 23% -> 28%, near-miss false
-    hits 6.0% -> 0.0%; at the new default 0.76, 49% / 14.0% -> 69% / 0.0%; with the
+    hits 6.0% -> 0.0%; at 0.76 (the first default chosen), 49% / 14.0% -> 69% / 0.0%; with the
     verifier on (0.76), 54% / 18.0% -> 75% / 0.0%.
-  - test half, held out: at the old default 0.92, 15% / 4.0% -> 15% / 0.0%; at the new default
+  - test half, held out: at the old default 0.92, 15% / 4.0% -> 15% / 0.0%; at
     0.76, 50% / 13.0% -> 62% / 2.0% (2/100,
     both a language swap); verifier on (0.76), 54% / 17.0% -> 66% / 4.0%.
 - The goal (>= 60% of paraphrases, <= 1% false hits on hard near misses) is met on the dev
-  half (69% / 0%) and **not met on the held-out test half**: 62% at 2% false hits at the
-  default 0.76; <= 1% needs 0.85 there, which serves 37%. Dev's 0% did not carry over
+  half (69% / 0% at 0.76) and **not met on the held-out sets**: the test half 62% at 2%
+  false hits at 0.76, and <= 1% needs 0.85 there, which serves 37%. Dev's 0% did not carry over
   fully to text the rules were not written against: expect the same on a new set.
 - What changed in the guards, each a rule with a reason rather than a pair's words:
   (1) direction: the content words either side of "to", "into", "from", "than", "over"
@@ -109,17 +109,24 @@ NOTES = """### Reading these figures
   expression"/"regex", "TL;DR"/"summarize", "JS"/"JavaScript", possessives), format words
   are folded to one name ("summarize", "summary"), "how long" is a duration and "list" after
   "I"/"to" is the verb, not a format.
-- The default threshold is now **0.76** (was 0.92). On the dev half every threshold from 0.70
-  to 0.92 keeps near-miss false hits at 0%, so dev alone cannot choose; the STS tuning half's
-  different questions break the tie: 1.7% served at 0.74, 0% from 0.76. 0.76 is the lowest
-  threshold with <= 1% on both, and it serves 69% of dev paraphrases (28% at 0.92): at 0.92
-  the guards now refuse so little that the threshold, not the guards, was refusing most
-  paraphrases (the median paraphrase cosine is 0.84).
+- The default threshold is **0.85** (was 0.92). The tuning first chose 0.76 (on the dev half
+  every threshold from 0.70 to 0.92 kept near-miss false hits at 0%; the STS tuning half's
+  different questions broke the tie: 1.7% served at 0.74, 0% from 0.76). It did not hold on
+  the two sets the tuning never read: the test half served 2.0% of its near misses at 0.76,
+  and a second independent set (`routing/data/cache_pairs_blind_second.jsonl`, 300 pairs by
+  another author who also never saw the code, read only after the tuning) 62% -> 53.3% of
+  paraphrases at 2.7% (4/150) false hits. Both sets need 0.85 for about 1%: the test half
+  37% at <= 1%, the second set 31.3% (47/150) at 1.3% (2/150); at 0.92 the second set serves
+  14.0% at 0%. A cache that answers another question is worse than none, so the default is
+  the threshold that keeps false hits near the 1% bound, and the recall goal is not met. The
+  second set was scored with the guards exactly as tuned; its text and per-pair results were
+  not read, and nothing in the guards changed after it. Before any of this work it served
+  10.0% of its paraphrases at 2.7% false hits (0.92, the old guards).
 - What got worse: on the STS held-out half, different questions (gold <= 2: a related but
-  other question, not a swap) served at the default go from 0/69 at 0.92 to 3/69 (4.3%) at
+  other question, not a swap) served go from 0/69 at 0.92 to 3/69 (4.3%) at
   0.76 (1/69 at 0.76 with the old guards, which refused them by luck: a pole word only one
   side used, such as the "pull" of "pull chain"). Its paraphrases: 4.2% (1/24) -> 62.5%
-  (15/24). Generated near misses at the default: 0.4% (1/235) -> 0.0% (0/235) held out.
+  (15/24). Generated near misses at 0.76: 0.4% (1/235) -> 0.0% (0/235) held out.
 - The verifier is still off by default: with the new guards it adds 6 dev paraphrases at no
   dev false hit, but on the STS held-out half it serves 5/69 different questions (7.2%)
   against 3/69 without it; it was fitted on the old guards' view of the STS tuning half.
@@ -231,8 +238,13 @@ def quality(embedder: WordLlamaEmbedder) -> tuple[str, list[str]]:
     ours = scored(our_pairs(), embedder)
     blind_dev = scored(blind_pairs("dev"), embedder)
     blind_test = scored(blind_pairs("test"), embedder)
+    blind_second = scored(blind_pairs("second"), embedder)
     default = float(settings.SEMANTIC_CACHE_THRESHOLD)
     parts = [
+        quality_table("A second independent set (another author, read only after the tuning; "
+                      "the default threshold was then raised on it and the test half)",
+                      blind_second, verifier),
+        misses_table("Second independent set, near misses", blind_second, verifier, default),
         quality_table("Independent pairs, test half (held out: written without the code, "
                       "never tuned on)", blind_test, verifier),
         misses_table("Independent near misses, test half (held out)", blind_test, verifier,
@@ -254,7 +266,7 @@ def quality(embedder: WordLlamaEmbedder) -> tuple[str, list[str]]:
                       ours, verifier),
         misses_table("Our near misses", ours, verifier, default),
     ]  # fmt: skip
-    every = ours + held + tune + blind_dev + blind_test
+    every = ours + held + tune + blind_dev + blind_test + blind_second
     prompts = [r.pair.a for r in every] + [r.pair.b for r in every]
     return "\n\n".join(parts), prompts
 

@@ -50,6 +50,7 @@ PAIRS = ROOT / "routing" / "data" / "cache_pairs.jsonl"
 BLIND = {  # written without the code (routing/data/cache_pairs_blind.md)
     "dev": ROOT / "routing" / "data" / "cache_pairs_blind_dev.jsonl",
     "test": ROOT / "routing" / "data" / "cache_pairs_blind_test.jsonl",
+    "second": ROOT / "routing" / "data" / "cache_pairs_blind_second.jsonl",
 }
 STS = Path(
     os.environ.get(
@@ -107,7 +108,8 @@ def our_pairs() -> list[Pair]:
 
 
 def blind_pairs(split: str) -> list[Pair]:
-    """The independent author's pairs: "dev" (the guards were tuned on it) or "test"."""
+    """The independent author's pairs: "dev" (the guards were tuned on it), "test"
+    (held out) or "second" (another author's set, read only after the tuning)."""
     rows = [json.loads(line) for line in BLIND[split].read_text().splitlines() if line.strip()]
     return [
         Pair(

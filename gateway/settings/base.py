@@ -266,7 +266,7 @@ AUTO_QUALITY_BAR = env_choice("AUTO_QUALITY_BAR", "relative", ("relative", "abso
 # Opt-in: a cached answer changes what a caller gets, and every miss costs the request a
 # lookup and a store (docs/benchmarks.md), so an operator turns it on.
 SEMANTIC_CACHE_ENABLED = env_bool("SEMANTIC_CACHE_ENABLED", False)
-SEMANTIC_CACHE_THRESHOLD = env_float("SEMANTIC_CACHE_THRESHOLD", 0.76, minimum=0.5)
+SEMANTIC_CACHE_THRESHOLD = env_float("SEMANTIC_CACHE_THRESHOLD", 0.85, minimum=0.5)
 SEMANTIC_CACHE_GUARDS = env_bool("SEMANTIC_CACHE_GUARDS", True)
 # Serve candidates under the threshold (down to the verifier's floor) where the second-stage
 # verifier agrees: off by default, see docs/benchmarks.md (false hits on held-out pairs).

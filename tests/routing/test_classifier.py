@@ -171,6 +171,18 @@ def test_complexity_follows_the_labelling_guideline(text: str, complexity: str) 
     assert classify(text).complexity == complexity
 
 
+@pytest.mark.parametrize(
+    ("one", "other"),
+    [
+        ("How do I reverse a string in Python?", "How can I reverse a string in Python?"),
+        ("How do I get better at public speaking?", "How can I get better at public speaking?"),
+    ],
+)
+def test_a_reworded_question_keeps_its_complexity(one: str, other: str) -> None:
+    # The answer cache's scope holds the complexity's quality bar: a paraphrase must not move it.
+    assert classify(one).complexity == classify(other).complexity
+
+
 def test_complexity_labels_cite_their_source_and_split_in_two_halves() -> None:
     rows = [
         json.loads(line)

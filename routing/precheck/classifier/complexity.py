@@ -7,7 +7,7 @@ work (proofs, system design, concurrency, contract review, long multi-part piece
 Points, read as low (0 or less), medium (1-3) or high (4+), and any expert signal in a prompt of
 a dozen tokens or more is high:
 - length in estimated tokens: +1 at 25, +1 more at 120, +1 more at 500 (a pasted document);
-- an open-ended ask (explain, discuss, compare, "how can I", "what if", an essay, a plan, a
+- an open-ended ask (explain, discuss, compare, "how can I improve", "what if", an essay, a plan, a
   program that reads files ...): +1;
 - steps and constraints (list items, "must", "without", "include", "each" ...): +1 at 4,
   +1 more at 8;
@@ -29,7 +29,7 @@ _CONSTRAINT_RE = _re(
 )
 _OPEN_RE = _re(
     r"\b(?:explain|discuss|compare|contrast|differences?|pros and cons|advantages|implications|"
-    r"how can (?:i|we|you|governments?|one)|how do (?:i|we) (?:improve|increase|develop|deal)|"
+    r"how can governments?|how (?:do|can) (?:i|we) (?:get better|become|improve|increase|develop|deal)|"
     r"what are (?:the|some) (?:main|most|key|primary|major|potential|best)|ways to|strategies|"
     r"essay|blog post|article|report|itinerary|plan|outline|script|review|proposal|letter|"
     r"email(?! address)|story|speech|reads? (?:a|all|the)\b[^.?!\n]{0,30}\bfiles?|with tests|"
