@@ -29,7 +29,8 @@ _CONSTRAINT_RE = _re(
 )
 _OPEN_RE = _re(
     r"\b(?:explain|discuss|compare|contrast|differences?|pros and cons|advantages|implications|"
-    r"how can governments?|how (?:do|can) (?:i|we) (?:get better|become|improve|increase|develop|deal)|"
+    r"how can governments?|"
+    r"how (?:do|can) (?:i|we) (?:get better|become|improve|increase|develop|deal)|"
     r"what are (?:the|some) (?:main|most|key|primary|major|potential|best)|ways to|strategies|"
     r"essay|blog post|article|report|itinerary|plan|outline|script|review|proposal|letter|"
     r"email(?! address)|story|speech|reads? (?:a|all|the)\b[^.?!\n]{0,30}\bfiles?|with tests|"
