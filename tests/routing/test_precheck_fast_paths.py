@@ -117,6 +117,26 @@ def test_anchored_search_finds_the_first_match_on_generated_text(
     _assert_same_first_match(sep.join(words))
 
 
+@given(
+    st.lists(
+        st.sampled_from(
+            ["mode", "Mode", "MODE", "mOdE", "developer", "DEV", "JSON", "dan", "GPT", "enabled",
+             "Activated", "unlocked", "x_1", "éé", "İ", "ıı", "modes", "model", "-", "\n"]
+        ),
+        max_size=12,
+    ),
+    st.sampled_from([" ", "", "\n", "  ", "\x1c", "\u3000", "-"]),
+)  # fmt: skip
+def test_word_before_search_finds_the_first_match_on_generated_text(
+    words: list[str], sep: str
+) -> None:
+    text = sep.join(words)
+    for rule in ALL_RULES:
+        if rule.word_before:
+            found = rule.search(text)
+            assert (None if found is None else found.span()) == _reference_search(rule, text)
+
+
 def test_anchors_are_literals_every_match_starts_with() -> None:
     anchors = start_anchors(r"\b(?:read|do not follow|x?y)\s+x|\bab\b|c\W", re.MULTILINE)
     assert anchors is not None

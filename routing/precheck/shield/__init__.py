@@ -18,7 +18,9 @@ cannot do without, and runs only when the prompt has them. The prompt's words ar
 into a set of 5-letter prefixes once (C-level translate and split); a rule index maps
 prefixes to rules. A rule that runs is tried only where one of its start literals occurs
 (`routing.precheck.anchors`, read off the regex's parse tree, found with `str.find` and
-shared by the rules over one text), not at every character of a long prompt.
+shared by the rules over one text), not at every character of a long prompt. A rule whose
+start is a word of any kind before a fixed word ("DEV Mode") is tried only at the word
+before each occurrence of that word (`Rule.word_before`).
 
 Layout: `base` (tiers, verdict, `Rule` and its builder); one module of rule tables per
 category (`override`, `persona`, `extraction`, `roles`, `indirect`, `smuggling`); `index`

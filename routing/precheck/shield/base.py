@@ -59,6 +59,10 @@ class Rule:
     # The same anchors by vocabulary key, "" for those looked for in every prompt.
     by_key: dict[str, tuple[Spot, ...]] = field(default_factory=dict, compare=False)
     keys: frozenset[str] = frozenset()
+    # For a rule whose every match is a word, blanks, then this ASCII literal in any case
+    # ("DEV Mode", "developer mode"): the regex is tried only at the word before each
+    # occurrence, where a start that is no literal would have it tried at every word.
+    word_before: str = ""
 
     def search(
         self, text: str, vocab: frozenset[str] | None = None, found: Found | None = None
@@ -70,6 +74,8 @@ class Rule:
         """
         if self.anchors:
             return self._anchored_search(text, vocab, {} if found is None else found)
+        if self.word_before:
+            return self._search_word_before(text)
         m = self.pattern.search(text)
         while m is not None and self.word_start and m.start() and _is_word(text[m.start() - 1]):
             m = self.pattern.search(text, m.start() + 1)
@@ -95,9 +101,39 @@ class Rule:
                 return m
         return None
 
+    def _search_word_before(self, text: str) -> re.Match[str] | None:
+        match = self.pattern.match
+        for at in _caseless_occurrences(text, self.word_before):
+            start = _word_before(text, at)
+            if start is not None and (m := match(text, start)) is not None:
+                return m
+        return None
+
     @property
     def category(self) -> str:
         return self.rule_id.split(".", 1)[0]
+
+
+def _caseless_occurrences(text: str, literal: str) -> list[int]:
+    """Where `literal` (lower-case ASCII letters) starts in `text`, in any case."""
+    if text.isascii():
+        return occurrences(text.lower(), literal, False)
+    # Outside ASCII, lower-casing may lengthen the text and shift positions.
+    return [m.start() for m in re.finditer(literal, text, re.IGNORECASE)]
+
+
+def _word_before(text: str, at: int) -> int | None:
+    """The start of the word that blanks separate from `at` (as `\\w+\\s+` reads them),
+    or None when no blank or no word precedes it."""
+    start = at
+    while start and text[start - 1].isspace():
+        start -= 1
+    if start == at:
+        return None
+    end = start
+    while start and _is_word(text[start - 1]):
+        start -= 1
+    return start if start < end else None
 
 
 @dataclass(frozen=True)
@@ -119,9 +155,12 @@ def _is_word(ch: str) -> bool:
     return ch.isalnum() or ch == "_"
 
 
-def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = False) -> Rule:
+def _rule(
+    rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = False, word_before: str = ""
+) -> Rule:
     """`when`: alternatives split by " | ", each a conjunction of triggers split by " & ",
-    each trigger a list of words (cut to KEY_LEN letters) and "~"-prefixed substrings."""
+    each trigger a list of words (cut to KEY_LEN letters) and "~"-prefixed substrings.
+    `word_before`: see `Rule.word_before`, for a pattern without start anchors."""
     alternatives = tuple(
         tuple(_trigger(group) for group in alternative.split(" & "))
         for alternative in when.split(" | ")
@@ -137,7 +176,10 @@ def _rule(rule_id: str, tier: int, when: str, pattern: str, *, cased: bool = Fal
     for literal, key, at_word, line_start in anchors:
         by_key[key] = (*by_key.get(key, ()), (literal, at_word, line_start))
     keys = frozenset(by_key) - {""}
-    return Rule(rule_id, tier, alternatives, compiled, cased, word_start, anchors, by_key, keys)
+    return Rule(
+        rule_id, tier, alternatives, compiled, cased, word_start, anchors, by_key, keys,
+        "" if anchors else word_before,
+    )  # fmt: skip
 
 
 _LETTERS = re.compile(r"[^\W\d_]+")

@@ -357,6 +357,7 @@ _PERSONA_SIGNALS = (
         r"|USB|RGB|OCR|ECO|SQL|API|CSS|XML|YAML|RAID|AHCI|UEFI|BIOS|NFC|DFU|SOS|AFK|PVP|PVE|IDE"
         r"|VIM|DND|HDR|SAFE)\b)[A-Z]{3,}\s+Mode\b",
         cased=True,
+        word_before="mode",
     ),
     _rule(
         "persona_jailbreak.signal.acronym_persona",
