@@ -112,14 +112,14 @@ class WordTables:
         tokens are joined by id 0, so no bigram spans two views."""
         get = self.token_id.get
         ids: list[int] = []
-        offsets: list[int] = []
-        for view, text in enumerate(lowered):
+        lengths: list[int] = []
+        for text in lowered:
             tokens = _TOKEN_RE.findall(text)
-            ids.extend(map(get, tokens, repeat(0)))
+            ids += map(get, tokens, repeat(0))
             ids.append(0)
-            offsets.extend(repeat(view * width, len(tokens) + 1))
+            lengths.append(len(tokens) + 1)
         token_ids = np.array(ids, dtype=np.intp)
-        at = np.array(offsets, dtype=np.intp)
+        at = np.repeat(np.arange(len(lengths), dtype=np.intp) * width, lengths)
         codes = token_ids[:-1] * self.span + token_ids[1:]
         slots = np.searchsorted(self.pair_codes, codes)
         pairs = np.where(self.pair_codes[slots] == codes, self.pair_columns[slots], self.missing)
