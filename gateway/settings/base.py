@@ -260,7 +260,7 @@ LEARNING_WINDOW_DAYS = env_int("LEARNING_WINDOW_DAYS", 14, minimum=1)
 # Auto mode's bar: "relative" takes the cheapest model the evidence shows within 5% of the
 # strongest candidate (the strongest until then) and explores cheaper models; "absolute" takes
 # the cheapest whose estimate meets a fixed bar per complexity (routing/policy.py).
-AUTO_QUALITY_BAR = env_choice("AUTO_QUALITY_BAR", "relative", ("relative", "absolute"))
+AUTO_QUALITY_BAR = env_choice("AUTO_QUALITY_BAR", "absolute", ("relative", "absolute"))
 
 # Semantic cache (routing/cache/): exact then pgvector lookups per organisation and scope.
 # Opt-in: a cached answer changes what a caller gets, and every miss costs the request a

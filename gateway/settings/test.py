@@ -26,9 +26,6 @@ STORAGES = {
 # Serve static files from the app folders without collectstatic.
 SERVESTATIC_USE_FINDERS = True
 SERVESTATIC_AUTOREFRESH = True
-# The live tests route by the catalog's priors (a cheap prompt goes to the economy model); the
-# relative bar and exploration are tested on hand-made catalogs and in the replay.
-AUTO_QUALITY_BAR = "absolute"
 # Tests change plans and catalogs between requests and expect the next request to see it;
 # tests of the snapshots themselves turn them back on.
 SNAPSHOT_TTL_SECONDS = 0.0
