@@ -19,7 +19,7 @@ from routing.models import ShadowAudit
 from tests.chat.conftest import Live
 from usage.models import ModelCall
 
-PROMPT = "What makes a good weekend plan for a family?"
+PROMPT = "Suggest a fun weekend activity for a family."  # chat, low: the economy model
 TASK = "chat.tasks.shadow_audit_run_task"
 
 

@@ -302,13 +302,24 @@ def test_concurrency_cap_refuses_a_second_open_stream(live: Live) -> None:
 
 
 def test_conversation_history_is_sent_and_appended(live: Live) -> None:
-    body = {"message": "My name is Ada.", "max_tokens": 4, "stream": False}
+    # One assistant for both turns, so the system prompt is the same and only the history grows.
+    body = {
+        "message": "My name is Ada.",
+        "max_tokens": 4,
+        "stream": False,
+        "assistant": "generalist",
+    }
     first = httpx.post(f"{live.url}/api/ai/chat", json=body, headers=live.headers(), timeout=20)
     conversation_id = first.json()["done"]["conversation_id"]
 
     second = httpx.post(
         f"{live.url}/api/ai/chat",
-        json={"message": "What is my name?", "conversation_id": conversation_id, "stream": False},
+        json={
+            "message": "What is my name?",
+            "conversation_id": conversation_id,
+            "stream": False,
+            "assistant": "generalist",
+        },
         headers=live.headers(),
         timeout=20,
     )
