@@ -136,7 +136,7 @@ def _complexity_lines() -> list[str]:
         f"{len(rows)} prompts of `routing/data/complexity_labels.jsonl` (MT-Bench turn 1, Vicuna, "
         "GSM8K and prompts written for the set), labelled low / medium / high by the guideline "
         "in `CLASSIFIER_LABELS.md` before the estimator was run on them. The estimator's cues "
-        "and cut-offs were set on the *tune* half; the *report* half was not looked at.",
+        "and cut-offs were set on the *tune* half; the *report* half was only scored (its prompts were not read while tuning).",
         "",
         "| half | prompts | agreement | labels low/medium/high | estimated low/medium/high |",
         "|---|---:|---:|---|---|",
